@@ -1,0 +1,56 @@
+# portcullis — every verb a newcomer guesses. `make demo` and `make test` work on a fresh machine.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV        ?= .venv
+PY          := $(VENV)/bin/python
+PIP         := $(VENV)/bin/pip
+STAMP       := $(VENV)/.installed
+export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
+export MOTO_SERVER := $(CURDIR)/$(VENV)/bin/moto_server
+FUNCTIONS   := header-secret-authorizer
+
+# Fragments per component (origin signer, infra, …) add their own verbs and test steps.
+TEST_STEPS  :=
+include $(sort $(wildcard mk/*.mk))
+
+.PHONY: help setup demo test lint fmt test-unit test-integ build package bench clean
+
+help: ## list the verbs
+	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
+
+$(STAMP): requirements-dev.txt
+	python3 -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+	$(PIP) install --quiet -r requirements-dev.txt
+	touch $(STAMP)
+
+setup: $(STAMP) ## install the project's tools: venv (moto, cargo-lambda, zig, PyJWT), rustup targets
+	rustup component add rustfmt clippy >/dev/null 2>&1 || true
+
+demo: setup ## build the functions and run them locally on every sample event against a moto SSM
+	cargo build --release $(addprefix -p ,$(FUNCTIONS)) -p portcullis-harness --bin portcullis-demo
+	./target/release/portcullis-demo --functions-dir target/release --events-dir events
+
+lint: ## cargo fmt --check and clippy -D warnings
+	cargo fmt --all -- --check
+	cargo clippy --workspace --all-targets -- -D warnings
+
+test-unit: ## unit tests of every crate
+	cargo test --workspace --lib --bins
+
+test-integ: setup ## integration tests: real binaries on a Runtime API emulator against a real moto server
+	cargo build $(addprefix -p ,$(FUNCTIONS))
+	cargo test -p portcullis-harness --tests
+
+test: setup lint test-unit test-integ $(TEST_STEPS) ## everything CI runs
+
+build: ## release binaries for this machine
+	cargo build --release $(addprefix -p ,$(FUNCTIONS))
+
+package: setup ## Lambda zips for provided.al2023 arm64 (target/lambda/<name>/bootstrap.zip)
+	cargo lambda build --release --arm64 --output-format zip $(addprefix -p ,$(FUNCTIONS))
+
+clean:
+	cargo clean
+	rm -rf $(VENV)
