@@ -8,10 +8,11 @@ PIP         := $(VENV)/bin/pip
 STAMP       := $(VENV)/.installed
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export MOTO_SERVER := $(CURDIR)/$(VENV)/bin/moto_server
-FUNCTIONS   := header-secret-authorizer
+FUNCTIONS   := header-secret-authorizer jwt-authorizer request-authorizer
 
 # Fragments per component (origin signer, infra, …) add their own verbs and test steps.
 TEST_STEPS  :=
+SETUP_STEPS :=
 include $(sort $(wildcard mk/*.mk))
 
 .PHONY: help setup demo test lint fmt test-unit test-integ build package bench clean
@@ -25,7 +26,7 @@ $(STAMP): requirements-dev.txt
 	$(PIP) install --quiet -r requirements-dev.txt
 	touch $(STAMP)
 
-setup: $(STAMP) ## install the project's tools: venv (moto, cargo-lambda, zig, PyJWT), rustup targets
+setup: $(STAMP) $(SETUP_STEPS) ## install the project's tools: venv (moto, cargo-lambda, zig, PyJWT), rustup targets
 	rustup component add rustfmt clippy >/dev/null 2>&1 || true
 
 demo: setup ## build the functions and run them locally on every sample event against a moto SSM
