@@ -7,5 +7,6 @@
 pub mod config;
 pub mod policy;
 pub mod request;
+pub mod response;
 pub mod secrets;
 pub mod telemetry;
