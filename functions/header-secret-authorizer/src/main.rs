@@ -1,1 +1,24 @@
-fn main() {}
+//! Lambda entry point: config → authorizer → `lambda_runtime::run`.
+
+use std::time::Instant;
+
+use header_secret_authorizer::{Authorizer, Config};
+use lambda_runtime::{Error, LambdaEvent, service_fn};
+use portcullis::config::ProcessEnv;
+use portcullis::secrets::SsmSource;
+use serde_json::Value;
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    portcullis::telemetry::init();
+    let config = Config::from_env(&ProcessEnv)
+        .inspect_err(|e| tracing::error!(error = %e, "init failed"))?;
+    let source = SsmSource::from_env(config.ssm_timeouts).await;
+    let authorizer = Authorizer::new(source, config);
+    authorizer.prefetch(Instant::now()).await;
+    let authorizer = &authorizer;
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
+        authorizer.handle(&event.payload, Instant::now()).await
+    }))
+    .await
+}
