@@ -412,3 +412,55 @@ fn json_entry_point() {
         "{log}"
     );
 }
+
+#[test]
+fn text_body_and_empty_bodies() {
+    let host = "a1b2c3d4e5.execute-api.eu-west-1.amazonaws.com";
+    let canonical = |hash: &str| {
+        format!(
+            "POST\n/prod/orders\n\n\
+             host:{host}\nx-amz-date:{AMZ_DATE}\nx-amz-security-token:{TOKEN}\n\n\
+             host;x-amz-date;x-amz-security-token\n{hash}"
+        )
+    };
+    let signed_headers = "host;x-amz-date;x-amz-security-token";
+
+    // "text" encoding: the UTF-8 bytes are hashed
+    let mut text = load("post-json.json");
+    request_mut(&mut text)["body"] = json!({"inputTruncated": false, "action": "read-only", "encoding": "text", "data": "héllo"});
+    let signed = sign(&text).unwrap();
+    let expected = expected_authorization(
+        &canonical(&sha256_hex("héllo".as_bytes())),
+        "eu-west-1",
+        signed_headers,
+    );
+    assert_eq!(header(&signed, "authorization"), Some(expected.as_str()));
+
+    // no body object and content-length 0: the empty-payload hash
+    let mut empty = load("post-json.json");
+    request_mut(&mut empty)
+        .as_object_mut()
+        .unwrap()
+        .remove("body");
+    request_mut(&mut empty)["headers"]["content-length"] =
+        json!([{"key": "Content-Length", "value": "0"}]);
+    let signed = sign(&empty).unwrap();
+    let expected = expected_authorization(&canonical(EMPTY_SHA256), "eu-west-1", signed_headers);
+    assert_eq!(header(&signed, "authorization"), Some(expected.as_str()));
+
+    // chunked without an included body is refused
+    let mut chunked = empty.clone();
+    request_mut(&mut chunked)["headers"]["transfer-encoding"] =
+        json!([{"key": "Transfer-Encoding", "value": "chunked"}]);
+    assert_eq!(sign(&chunked).unwrap_err(), SignError::BodyNotIncluded);
+}
+
+#[test]
+fn event_without_record_fails_closed() {
+    let outcome = handle(
+        serde_json::from_value(json!({"Records": []})).unwrap(),
+        credentials(),
+        time_from_millis(NOW_MS),
+    );
+    assert_502(&outcome, "no record");
+}
