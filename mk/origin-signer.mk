@@ -1,0 +1,30 @@
+# Origin signer (Lambda@Edge, Rust → wasm32 behind a Node.js handler). Included by the Makefile.
+EDGE_CRATE  := functions/origin-signer
+EDGE_DIR    := target/edge
+EDGE_ZIP    := $(EDGE_DIR)/origin-signer.zip
+EDGE_WASM   := target/wasm32-unknown-unknown/release/origin_signer.wasm
+EDGE_EVENTS := events/origin-signer
+
+SETUP_STEPS += setup-edge
+TEST_STEPS  += test-edge
+
+.PHONY: setup-edge edge-package test-edge bench-edge
+
+setup-edge: ## rustup target for the edge signer (wasm32-unknown-unknown)
+	rustup target add wasm32-unknown-unknown
+
+edge-package: setup-edge ## Lambda@Edge zip of the origin signer: target/edge/origin-signer.zip (index.mjs + .wasm)
+	cargo build --release --target wasm32-unknown-unknown -p origin-signer
+	rm -rf $(EDGE_DIR)/pkg && mkdir -p $(EDGE_DIR)/pkg
+	cp $(EDGE_CRATE)/edge/index.mjs $(EDGE_WASM) $(EDGE_DIR)/pkg/
+	rm -f $(EDGE_ZIP)
+	cd $(EDGE_DIR)/pkg && python3 -m zipfile -c ../origin-signer.zip index.mjs origin_signer.wasm
+	@python3 -m zipfile -l $(EDGE_ZIP)
+
+test-edge: $(STAMP) edge-package ## origin signer: Rust tests (SigV4 suite, events) + packaged Node handler cross-checked by botocore
+	cargo test -p origin-signer
+	$(PY) $(EDGE_CRATE)/tests/crosscheck.py --zip $(EDGE_ZIP) --events $(EDGE_EVENTS)
+
+bench-edge: edge-package ## origin signer: per-request signing time in Node and WASM instantiate time
+	rm -rf $(EDGE_DIR)/bench && python3 -m zipfile -e $(EDGE_ZIP) $(EDGE_DIR)/bench
+	node $(EDGE_CRATE)/bench/bench.mjs $(EDGE_DIR)/bench $(EDGE_EVENTS)
