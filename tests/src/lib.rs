@@ -1,1 +1,71 @@
+//! Harness for integration tests, the demo and benchmarks: run a real function binary on a
+//! Lambda Runtime API emulator ([`Lambda`]) against a real moto SSM server ([`Moto`]).
 
+pub mod moto;
+pub mod runtime;
+
+use std::path::{Path, PathBuf};
+
+pub use moto::Moto;
+pub use runtime::{InvokeError, Lambda};
+
+/// The workspace root.
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("tests/ sits in the workspace")
+        .to_path_buf()
+}
+
+/// Path of a built function binary: `$PORTCULLIS_BIN_DIR/<name>` or `target/debug/<name>`.
+/// Panics with the command to run when it is missing, so a test can never pass without it.
+pub fn binary(name: &str) -> PathBuf {
+    let dir = std::env::var_os("PORTCULLIS_BIN_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace_root().join("target/debug"));
+    let path = dir.join(name);
+    assert!(
+        path.is_file(),
+        "{} is missing: run `cargo build -p {name}` (make test-integ does)",
+        path.display()
+    );
+    path
+}
+
+/// A sample event from `events/<function>/<file>`.
+pub fn sample_event(function: &str, file: &str) -> serde_json::Value {
+    let path = workspace_root().join("events").join(function).join(file);
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// The decision a response carries: `Allow`/`Deny` from an IAM policy's first statement or a
+/// simple response's `isAuthorized`; `Unauthorized` or `Error(<type>)` for a function error.
+pub fn decision_of(result: &Result<serde_json::Value, InvokeError>) -> String {
+    match result {
+        Ok(v) => match v.get("isAuthorized").and_then(serde_json::Value::as_bool) {
+            Some(true) => "Allow".into(),
+            Some(false) => "Deny".into(),
+            None => {
+                let statements = v["policyDocument"]["Statement"].as_array();
+                let effects: Vec<&str> = statements
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|s| s["Effect"].as_str())
+                    .collect();
+                if effects.contains(&"Deny") && !effects.contains(&"Allow") {
+                    "Deny".into()
+                } else if effects.contains(&"Allow") {
+                    "Allow".into()
+                } else {
+                    "Invalid".into()
+                }
+            }
+        },
+        Err(InvokeError::Function { message, .. }) if message == "Unauthorized" => {
+            "Unauthorized".into()
+        }
+        Err(InvokeError::Function { error_type, .. }) => format!("Error({error_type})"),
+        Err(other) => format!("Error({other})"),
+    }
+}
