@@ -32,7 +32,10 @@ pub async fn run(ctx: &DemoContext) -> Tally {
         FUNCTION,
         &format!(
             "SSM SecureString {PARAMETER} with 2 lines; ready in {}",
-            init.map_or_else(|e| format!("error: {e}"), |d| format!("{:.1} ms", d.as_secs_f64() * 1e3))
+            init.map_or_else(
+                |e| format!("error: {e}"),
+                |d| format!("{:.1} ms", d.as_secs_f64() * 1e3)
+            )
         ),
     );
     let dir = ctx.events_dir.join(FUNCTION);
@@ -41,13 +44,14 @@ pub async fn run(ctx: &DemoContext) -> Tally {
         .and_then(|t| serde_json::from_str(&t).ok())
         .unwrap_or_default();
     for (name, want) in &expected {
-        let event: Value = match std::fs::read_to_string(dir.join(name)).map(|t| serde_json::from_str(&t)) {
-            Ok(Ok(v)) => v,
-            _ => {
-                table::row(&mut tally, name, "?", want, "unreadable");
-                continue;
-            }
-        };
+        let event: Value =
+            match std::fs::read_to_string(dir.join(name)).map(|t| serde_json::from_str(&t)) {
+                Ok(Ok(v)) => v,
+                _ => {
+                    table::row(&mut tally, name, "?", want, "unreadable");
+                    continue;
+                }
+            };
         let format = payload_format(&event);
         let decision = decision_of(&lambda.invoke(&event).await);
         table::row(&mut tally, name, format, want, &decision);

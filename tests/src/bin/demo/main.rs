@@ -43,7 +43,11 @@ async fn main() {
         "\n{} of {} decisions as expected{}",
         total.ok,
         total.ok + total.wrong,
-        if total.wrong == 0 { "." } else { " — MISMATCHES ABOVE" }
+        if total.wrong == 0 {
+            "."
+        } else {
+            " — MISMATCHES ABOVE"
+        }
     );
     if total.wrong > 0 {
         std::process::exit(1);

@@ -21,7 +21,10 @@ impl AddAssign for Tally {
 /// Prints a function's heading and the table header.
 pub fn heading(function: &str, setup: &str) {
     println!("{function}  ({setup})");
-    println!("  {:<42} {:<13} {:<14} {:<14}", "event", "format", "expected", "decision");
+    println!(
+        "  {:<42} {:<13} {:<14} {:<14}",
+        "event", "format", "expected", "decision"
+    );
 }
 
 /// Prints one row and counts it.
