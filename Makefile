@@ -50,6 +50,7 @@ build: ## release binaries for this machine
 	cargo build --release $(addprefix -p ,$(FUNCTIONS))
 
 package: setup ## Lambda zips for provided.al2023 arm64 (target/lambda/<name>/bootstrap.zip)
+	rustup target add aarch64-unknown-linux-gnu
 	cargo lambda build --release --arm64 --output-format zip $(addprefix -p ,$(FUNCTIONS))
 
 clean:
