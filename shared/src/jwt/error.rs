@@ -91,6 +91,9 @@ pub enum JwtError {
     /// The request's deadline passed before the token could be verified.
     #[error("deadline exceeded while verifying")]
     Deadline,
+    /// The policy for a valid token could not be built (configuration vs API Gateway limits).
+    #[error("policy could not be built: {0}")]
+    Policy(String),
 }
 
 impl JwtError {
@@ -124,6 +127,7 @@ impl JwtError {
             Self::MissingSub => "missing_sub",
             Self::ClaimMismatch(_) => "claim_mismatch",
             Self::Deadline => "deadline",
+            Self::Policy(_) => "policy_error",
         }
     }
 }
@@ -182,6 +186,7 @@ mod tests {
             JwtError::MissingSub,
             JwtError::ClaimMismatch("x".into()),
             JwtError::Deadline,
+            JwtError::Policy("x".into()),
         ];
         let codes: std::collections::BTreeSet<_> = all.iter().map(JwtError::code).collect();
         assert_eq!(codes.len(), all.len());

@@ -11,9 +11,12 @@
 //! - [`scopes`]: `scope`/`scp` and the route → scopes map.
 //! - [`verifier`]: ties them together; time is passed in.
 //! - [`settings`]: the `JWT_*` environment settings.
+//! - [`authorize`]: token sources, route policy and context for a request (uses
+//!   [`crate::request`] and [`crate::policy`]).
 //! - [`error`]: one typed reason per failure, with a short `code()` for logs.
 
 pub mod algorithms;
+pub mod authorize;
 pub mod cache;
 pub mod claims;
 pub mod error;
@@ -23,6 +26,7 @@ pub mod scopes;
 pub mod settings;
 pub mod verifier;
 
+pub use authorize::{RoutePolicy, authorize, extract_token};
 pub use cache::{CacheConfig, JwksCache};
 pub use claims::{ClaimRules, RequiredClaim, TokenUse};
 pub use error::{FetchError, JwtError};

@@ -1,0 +1,124 @@
+//! The handler: parse the event, verify within the invocation's deadline, render the decision.
+//! Every failure ends in `Unauthorized` (401); a valid token whose scopes do not cover the route
+//! gets a policy without it (403). The token itself is never logged.
+
+use std::time::{Duration, SystemTime};
+
+use lambda_runtime::{Error, LambdaEvent};
+use portcullis::jwt::{
+    HttpFetcher, JwtError, JwtSettings, Now, RoutePolicy, TokenSource, Verifier, authorize,
+    settings::HttpApiFormat,
+};
+use portcullis::request::AuthorizerRequest;
+use portcullis::response::{HttpApiResponseMode, UNAUTHORIZED, render};
+use serde_json::Value;
+
+/// Time kept back from the invocation deadline to answer before Lambda kills the call.
+const DEADLINE_MARGIN: Duration = Duration::from_millis(250);
+
+/// Initialise JSON or text logs per `AWS_LAMBDA_LOG_FORMAT` / `AWS_LAMBDA_LOG_LEVEL`.
+pub fn init_logging() {
+    let level = std::env::var("AWS_LAMBDA_LOG_LEVEL")
+        .or_else(|_| std::env::var("RUST_LOG"))
+        .unwrap_or_else(|_| "info".into());
+    let filter = tracing_subscriber::EnvFilter::try_new(level.to_ascii_lowercase())
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_target(false)
+        .without_time();
+    let json = std::env::var("AWS_LAMBDA_LOG_FORMAT").is_ok_and(|f| f.eq_ignore_ascii_case("json"));
+    let _ = if json {
+        builder.json().try_init()
+    } else {
+        builder.try_init()
+    };
+}
+
+/// Everything built once per container.
+pub struct Handler {
+    verifier: Verifier<HttpFetcher>,
+    routes: RoutePolicy,
+    sources: Vec<TokenSource>,
+    context_claims: Vec<String>,
+    mode: HttpApiResponseMode,
+}
+
+impl Handler {
+    /// Read the settings, build the verifier and prefetch every issuer's keys. A bad setting
+    /// fails init; an unreachable key set does not (requests fail closed until it is reachable).
+    pub async fn from_env() -> Result<Self, Error> {
+        let settings = JwtSettings::from_lookup(&|name| std::env::var(name).ok())?;
+        let client = HttpFetcher::client(&settings.http)?;
+        let http = settings.http;
+        let verifier = Verifier::new(
+            settings.issuers.clone(),
+            settings.cache,
+            settings.max_token_bytes,
+            |issuer| HttpFetcher::with_client(client.clone(), issuer.jwks.clone(), http),
+        );
+        for (issuer, result) in verifier.prefetch(std::time::Instant::now()).await {
+            match result {
+                Ok(keys) => tracing::info!(%issuer, keys, "jwks prefetched"),
+                Err(e) => tracing::warn!(%issuer, reason = "jwks_prefetch_failed", error = %e, "jwks prefetch failed"),
+            }
+        }
+        Ok(Handler {
+            verifier,
+            routes: RoutePolicy::new(settings.routes)?,
+            sources: settings.sources,
+            context_claims: settings.context_claims,
+            mode: match settings.http_api_format {
+                HttpApiFormat::Simple => HttpApiResponseMode::Simple,
+                HttpApiFormat::Iam => HttpApiResponseMode::Iam,
+            },
+        })
+    }
+
+    /// One invocation.
+    pub async fn handle(&self, event: LambdaEvent<Value>) -> Result<Value, Error> {
+        let budget = event
+            .context
+            .deadline()
+            .duration_since(SystemTime::now())
+            .unwrap_or_default()
+            .saturating_sub(DEADLINE_MARGIN);
+        let request = match AuthorizerRequest::from_value(&event.payload) {
+            Ok(r) => r,
+            Err(e) => {
+                tracing::warn!(reason = "bad_event", error = %e, "not an authorizer event");
+                return Err(UNAUTHORIZED.into());
+            }
+        };
+        let kind = request.kind.as_str();
+        let outcome = tokio::time::timeout(
+            budget,
+            authorize(
+                &self.verifier,
+                &self.routes,
+                &self.sources,
+                &self.context_claims,
+                &request,
+                Now::system(),
+            ),
+        )
+        .await
+        .unwrap_or(Err(JwtError::Deadline));
+        match outcome {
+            Ok((token, decision)) => {
+                let allowed = decision.policy.allows(&request.method_arn);
+                tracing::info!(
+                    decision = if allowed { "allow" } else { "deny" },
+                    kind,
+                    issuer = %token.issuer,
+                    "token accepted"
+                );
+                Ok(render(&decision, &request, self.mode))
+            }
+            Err(e) => {
+                tracing::info!(decision = "unauthorized", reason = e.code(), kind, "token rejected");
+                Err(UNAUTHORIZED.into())
+            }
+        }
+    }
+}
