@@ -9,31 +9,14 @@ use portcullis::jwt::{
     HttpFetcher, JwtError, JwtSettings, Now, RoutePolicy, TokenSource, Verifier, authorize,
     settings::HttpApiFormat,
 };
+use portcullis::config::{Env, ProcessEnv};
 use portcullis::request::AuthorizerRequest;
+use portcullis::telemetry::Metrics;
 use portcullis::response::{HttpApiResponseMode, UNAUTHORIZED, render};
 use serde_json::Value;
 
 /// Time kept back from the invocation deadline to answer before Lambda kills the call.
 const DEADLINE_MARGIN: Duration = Duration::from_millis(250);
-
-/// Initialise JSON or text logs per `AWS_LAMBDA_LOG_FORMAT` / `AWS_LAMBDA_LOG_LEVEL`.
-pub fn init_logging() {
-    let level = std::env::var("AWS_LAMBDA_LOG_LEVEL")
-        .or_else(|_| std::env::var("RUST_LOG"))
-        .unwrap_or_else(|_| "info".into());
-    let filter = tracing_subscriber::EnvFilter::try_new(level.to_ascii_lowercase())
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_target(false)
-        .without_time();
-    let json = std::env::var("AWS_LAMBDA_LOG_FORMAT").is_ok_and(|f| f.eq_ignore_ascii_case("json"));
-    let _ = if json {
-        builder.json().try_init()
-    } else {
-        builder.try_init()
-    };
-}
 
 /// Everything built once per container.
 pub struct Handler {
@@ -42,13 +25,14 @@ pub struct Handler {
     sources: Vec<TokenSource>,
     context_claims: Vec<String>,
     mode: HttpApiResponseMode,
+    metrics: Metrics,
 }
 
 impl Handler {
     /// Read the settings, build the verifier and prefetch every issuer's keys. A bad setting
     /// fails init; an unreachable key set does not (requests fail closed until it is reachable).
     pub async fn from_env() -> Result<Self, Error> {
-        let settings = JwtSettings::from_lookup(&|name| std::env::var(name).ok())?;
+        let settings = JwtSettings::from_env(&ProcessEnv)?;
         let client = HttpFetcher::client(&settings.http)?;
         let http = settings.http;
         let verifier = Verifier::new(
@@ -72,6 +56,7 @@ impl Handler {
                 HttpApiFormat::Simple => HttpApiResponseMode::Simple,
                 HttpApiFormat::Iam => HttpApiResponseMode::Iam,
             },
+            metrics: Metrics::new(ProcessEnv.var("METRICS_NAMESPACE"), "jwt-authorizer"),
         })
     }
 
@@ -87,6 +72,7 @@ impl Handler {
             Ok(r) => r,
             Err(e) => {
                 tracing::warn!(reason = "bad_event", error = %e, "not an authorizer event");
+                self.metrics.decision("unauthorized", "bad_event", now_ms());
                 return Err(UNAUTHORIZED.into());
             }
         };
@@ -107,18 +93,23 @@ impl Handler {
         match outcome {
             Ok((token, decision)) => {
                 let allowed = decision.policy.allows(&request.method_arn);
-                tracing::info!(
-                    decision = if allowed { "allow" } else { "deny" },
-                    kind,
-                    issuer = %token.issuer,
-                    "token accepted"
-                );
+                let verdict = if allowed { "allow" } else { "deny" };
+                let reason = if allowed { "ok" } else { "scope_missing" };
+                tracing::info!(decision = verdict, reason, kind, issuer = %token.issuer, "token accepted");
+                self.metrics.decision(verdict, reason, now_ms());
                 Ok(render(&decision, &request, self.mode))
             }
             Err(e) => {
                 tracing::info!(decision = "unauthorized", reason = e.code(), kind, "token rejected");
+                self.metrics.decision("unauthorized", e.code(), now_ms());
                 Err(UNAUTHORIZED.into())
             }
         }
     }
+}
+
+fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
 }

@@ -8,7 +8,7 @@ use serde_json::Value;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    handler::init_logging();
+    portcullis::telemetry::init();
     let handler = handler::Handler::from_env().await?;
     let handler = &handler;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {

@@ -287,7 +287,13 @@ fn issuer_config(
 }
 
 impl JwtSettings {
-    /// Read every setting through `get` (the process environment in production).
+    /// Read every setting from `env` ([`crate::config::ProcessEnv`] in production).
+    pub fn from_env(env: &impl crate::config::Env) -> Result<JwtSettings, crate::config::ConfigError> {
+        Self::from_lookup(&|name| env.var(name))
+            .map_err(|e| crate::config::ConfigError::new(e.var, e.reason))
+    }
+
+    /// Read every setting through `get`.
     pub fn from_lookup(get: &dyn Fn(&str) -> Option<String>) -> Result<JwtSettings, SettingError> {
         let get_nonempty = |var: &str| get(var).filter(|v| !v.trim().is_empty());
         let leeway = parse_num(get, "JWT_LEEWAY_SECONDS", DEFAULT_LEEWAY_SECONDS)?;
