@@ -71,7 +71,8 @@ pub fn extract_token<'a>(
     }
 }
 
-/// Route rules with their patterns parsed once.
+/// Route rules with their patterns parsed once. Only patterns that can match the API kind of
+/// the request are put in its policy.
 #[derive(Debug, Clone)]
 pub struct RoutePolicy {
     routes: Option<(RouteScopes, Vec<RoutePattern>)>,
@@ -106,9 +107,17 @@ impl RoutePolicy {
         match &self.routes {
             None => builder = builder.allow_all(),
             Some((rules, patterns)) => {
+                let websocket = request.kind == PayloadKind::WebSocket;
                 let mut any = false;
                 for (rule, pattern) in rules.rules.iter().zip(patterns) {
-                    if rule.permits(&token.scopes) {
+                    // WebSocket ARNs name route keys; REST/HTTP ARNs name verb + path (and the
+                    // HTTP API `$default` route). Patterns of the other kind can never match.
+                    let fits = match pattern {
+                        RoutePattern::Any => true,
+                        RoutePattern::Http { .. } => !websocket,
+                        RoutePattern::Named(key) => websocket || key == "$default",
+                    };
+                    if fits && rule.permits(&token.scopes) {
                         builder = builder.allow(pattern.clone());
                         any = true;
                     }

@@ -1,0 +1,416 @@
+//! The real `jwt-authorizer` binary on the Runtime API emulator, against a real loopback
+//! JWKS/OIDC server, with tokens minted by PyJWT. Build first: `cargo build -p jwt-authorizer`.
+
+mod jwt_support;
+
+use std::time::{Duration, Instant};
+
+use portcullis_harness::{Lambda, binary};
+use serde_json::{Value, json};
+
+use jwt_support::*;
+
+const AUD: &str = "orders-api";
+const ROUTES: &str = r#"{"GET /orders/*": ["orders:read"], "POST /orders": ["orders:write"], "$connect": ["orders:read"]}"#;
+const ALL_ALGS: [(&str, &str); 9] = [
+    ("RS256", "rsa"),
+    ("RS384", "rsa"),
+    ("RS512", "rsa"),
+    ("PS256", "rsa"),
+    ("PS384", "rsa"),
+    ("PS512", "rsa"),
+    ("ES256", "ec256"),
+    ("ES384", "ec384"),
+    ("EdDSA", "ed"),
+];
+
+async fn spawn(env: &[(&str, &str)]) -> Lambda {
+    Lambda::spawn(&binary("jwt-authorizer"), env).await
+}
+
+/// The decision as the test sees it: the response JSON, or the error message.
+async fn call(lambda: &Lambda, event: Value) -> Result<Value, String> {
+    lambda.invoke(event).await.map_err(|e| e.error_message)
+}
+
+fn unauthorized() -> Result<Value, String> {
+    Err("Unauthorized".to_owned())
+}
+
+fn claims(iss: &str, extra: Value) -> Value {
+    let now = now();
+    let mut c = json!({"iss": iss, "aud": AUD, "sub": "user-1", "iat": now - 5, "exp": now + 600,
+                       "scope": "orders:read profile"});
+    for (k, v) in extra.as_object().unwrap() {
+        if v.is_null() {
+            c.as_object_mut().unwrap().remove(k);
+        } else {
+            c[k] = v.clone();
+        }
+    }
+    c
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_allowed_algorithm_passes_and_every_attack_is_refused() {
+    let server = JwksServer::start().await;
+    let iss = server.base().to_owned();
+    let now = now();
+    let mut tokens: Vec<Value> = ALL_ALGS
+        .iter()
+        .map(|(alg, key)| token(&format!("ok-{alg}"), key, alg, key, claims(&iss, json!({}))))
+        .collect();
+    let rsa = |name: &str, extra: Value| token(name, "rsa", "RS256", "rsa", claims(&iss, extra));
+    tokens.extend([
+        rsa("expired", json!({"exp": now - 120, "iat": now - 900})),
+        rsa("no-exp", json!({"exp": null})),
+        rsa("future-nbf", json!({"nbf": now + 300})),
+        rsa("future-iat", json!({"iat": now + 300})),
+        rsa("wrong-iss", json!({"iss": "https://evil.example.com"})),
+        rsa("wrong-aud", json!({"aud": "another-api"})),
+        rsa("no-sub", json!({"sub": null})),
+        rsa("scope-write", json!({"scope": "orders:write"})),
+        rsa("scope-none", json!({"scope": "profile"})),
+        token("unknown-kid", "rsa", "RS256", "no-such-kid", claims(&iss, json!({}))),
+        token("rsa-claims-es-key", "rsa", "RS256", "ec256", claims(&iss, json!({}))),
+        json!({"name": "alg-none", "key": "rsa", "headers": {"kid": "rsa"},
+               "claims": claims(&iss, json!({})), "attack": "none"}),
+        json!({"name": "hs256-pubkey", "key": "rsa", "headers": {"kid": "rsa"},
+               "claims": claims(&iss, json!({})), "attack": "hs-pubkey"}),
+        json!({"name": "psychic", "key": "ec256", "headers": {"kid": "ec256"},
+               "claims": claims(&iss, json!({})), "attack": "psychic"}),
+    ]);
+    // Attacker key embedded in the header (jwk) and referenced by URL (jku, x5u).
+    let spec = json!({"keys": ["rsa", "ec256", "ec384", "ed", "attacker"], "tokens": tokens});
+    let minted = mint(&spec);
+    let attacker_jwk = minted["jwks"]["attacker"].clone();
+    let evil_url = format!("{}/jwks.json", server.base());
+    let second = mint(&json!({"keys": ["attacker"], "tokens": [
+        {"name": "embedded-jwk", "key": "attacker", "alg": "RS256",
+         "headers": {"kid": "rsa", "jwk": attacker_jwk, "jku": evil_url, "x5u": evil_url},
+         "claims": claims(&iss, json!({}))},
+        {"name": "embedded-jwk-own-kid", "key": "attacker", "alg": "RS256",
+         "headers": {"kid": "attacker", "jwk": attacker_jwk, "jku": evil_url},
+         "claims": claims(&iss, json!({}))}
+    ]}));
+    let t = |name: &str| {
+        minted["tokens"][name]
+            .as_str()
+            .or_else(|| second["tokens"][name].as_str())
+            .unwrap_or_else(|| panic!("no token {name}"))
+            .to_owned()
+    };
+    let jwks = &minted["jwks"];
+    server.set_keys(&[&jwks["rsa"], &jwks["ec256"], &jwks["ec384"], &jwks["ed"]]);
+
+    let lambda = spawn(&[
+        ("JWT_ISSUER", &iss),
+        ("JWT_AUDIENCE", AUD),
+        ("JWT_ALGORITHMS", "RS256,RS384,RS512,PS256,PS384,PS512,ES256,ES384,EdDSA"),
+        ("JWT_ROUTE_SCOPES", ROUTES),
+        ("JWT_CONTEXT_CLAIMS", "sub,scope"),
+        ("JWT_TOKEN_SOURCES", "header:authorization,cookie:access_token,query:access_token"),
+    ])
+    .await;
+    // OIDC discovery and the JWKS were fetched once at init.
+    assert_eq!((server.discovery_hits(), server.jwks_hits()), (1, 1));
+
+    let get = rest_arn("GET", "orders/42");
+    let expected_allow = json!({
+        "principalId": "user-1",
+        "policyDocument": policy("Allow", &[rest_resource("GET/orders/*")]),
+        "context": {"scope": "orders:read profile", "sub": "user-1"}
+    });
+    for (alg, _) in ALL_ALGS {
+        let got = call(&lambda, rest_token(&t(&format!("ok-{alg}")), &get)).await;
+        assert_eq!(got, Ok(expected_allow.clone()), "{alg}");
+    }
+
+    for name in [
+        "expired",
+        "no-exp",
+        "future-nbf",
+        "future-iat",
+        "wrong-iss",
+        "wrong-aud",
+        "no-sub",
+        "unknown-kid",
+        "rsa-claims-es-key",
+        "alg-none",
+        "hs256-pubkey",
+        "psychic",
+        "embedded-jwk",
+        "embedded-jwk-own-kid",
+    ] {
+        assert_eq!(call(&lambda, rest_token(&t(name), &get)).await, unauthorized(), "{name}");
+    }
+    let good = t("ok-RS256");
+    let truncated = &good[..good.len() - 20];
+    let huge = format!("{good}{}", "A".repeat(1 << 20));
+    for (what, bad) in [
+        ("truncated", truncated.to_owned()),
+        ("garbage", "not-a-jwt".to_owned()),
+        ("two segments", "eyJhbGciOiJSUzI1NiJ9.e30".to_owned()),
+        ("1 MiB", huge),
+    ] {
+        assert_eq!(call(&lambda, rest_token(&bad, &get)).await, unauthorized(), "{what}");
+    }
+    // Not Bearer, missing, and two different tokens in one request.
+    let basic = json!({"type": "TOKEN", "authorizationToken": format!("Basic {good}"), "methodArn": get});
+    assert_eq!(call(&lambda, basic).await, unauthorized());
+    assert_eq!(call(&lambda, rest_request(json!({}), json!({}))).await, unauthorized());
+    let two = rest_request(
+        json!({"authorization": format!("Bearer {good}"), "cookie": format!("access_token={}", t("ok-ES256"))}),
+        json!({}),
+    );
+    assert_eq!(call(&lambda, two).await, unauthorized());
+    // The same token in header and cookie is one token.
+    let same = rest_request(
+        json!({"authorization": format!("Bearer {good}"), "cookie": format!("access_token={good}")}),
+        json!({}),
+    );
+    assert_eq!(call(&lambda, same).await, Ok(expected_allow.clone()));
+
+    // Valid token, scope missing for the route: a policy without it (403), covering what the
+    // token may use — not Unauthorized.
+    let write = call(&lambda, rest_token(&t("scope-write"), &get)).await.unwrap();
+    assert_eq!(
+        write,
+        json!({"principalId": "user-1", "policyDocument": policy("Allow", &[rest_resource("POST/orders")]),
+               "context": {"scope": "orders:write", "sub": "user-1"}})
+    );
+    let none = call(&lambda, rest_token(&t("scope-none"), &get)).await.unwrap();
+    assert_eq!(
+        none,
+        json!({"principalId": "user-1", "policyDocument": policy("Deny", &[rest_resource("*/*")]),
+               "context": {"scope": "profile", "sub": "user-1"}})
+    );
+
+    // HTTP API 2.0 simple responses and WebSocket $connect (token in the query string).
+    assert_eq!(
+        call(&lambda, http_v2(&good, "GET", "orders/42")).await,
+        Ok(json!({"isAuthorized": true, "context": {"scope": "orders:read profile", "sub": "user-1"}}))
+    );
+    assert_eq!(
+        call(&lambda, http_v2(&good, "POST", "orders")).await,
+        Ok(json!({"isAuthorized": false, "context": {"scope": "orders:read profile", "sub": "user-1"}}))
+    );
+    assert_eq!(call(&lambda, http_v2("garbage", "GET", "orders/42")).await, unauthorized());
+    let ws_arn = format!("arn:aws:execute-api:eu-west-1:{ACCOUNT}:w1s2o3c4k5/live/$connect");
+    assert_eq!(
+        call(&lambda, websocket(&good)).await,
+        Ok(json!({"principalId": "user-1", "policyDocument": policy("Allow", &[ws_arn]),
+                  "context": {"scope": "orders:read profile", "sub": "user-1"}}))
+    );
+    assert_eq!(call(&lambda, websocket(&t("expired"))).await, unauthorized());
+
+    // Only the issuer's JWKS was ever fetched — never the jku/x5u URLs, which point at the same
+    // server's /jwks.json: the unknown kids above were within the re-fetch interval of the
+    // init fetch, so the count is unchanged.
+    assert_eq!((server.discovery_hits(), server.jwks_hits()), (1, 1));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cognito_token_use_and_client_id() {
+    let server = JwksServer::start().await;
+    let iss = server.base().to_owned();
+    let access = |name: &str, extra: Value| {
+        let mut c = claims(&iss, json!({"aud": null, "token_use": "access", "client_id": "app-client-1",
+                                       "scope": "orders:read"}));
+        for (k, v) in extra.as_object().unwrap() {
+            c[k] = v.clone();
+        }
+        token(name, "rsa", "RS256", "rsa", c)
+    };
+    let minted = mint(&json!({"keys": ["rsa"], "tokens": [
+        access("access-ok", json!({})),
+        access("access-other-client", json!({"client_id": "app-client-9"})),
+        access("id-token", json!({"token_use": "id", "aud": "app-client-1"})),
+        access("refresh", json!({"token_use": "refresh"})),
+    ]}));
+    server.set_keys(&[&minted["jwks"]["rsa"]]);
+    let lambda = spawn(&[
+        ("JWT_ISSUER", &iss),
+        ("JWT_AUDIENCE", "app-client-1"),
+        ("JWT_TOKEN_USE", "access"),
+        ("JWT_JWKS_URI", &server.jwks_uri()),
+        ("JWT_CONTEXT_CLAIMS", "sub,client_id,token_use"),
+    ])
+    .await;
+    assert_eq!(server.discovery_hits(), 0);
+    let get = rest_arn("GET", "orders/42");
+    let tok = |n: &str| minted["tokens"][n].as_str().unwrap().to_owned();
+    assert_eq!(
+        call(&lambda, rest_token(&tok("access-ok"), &get)).await,
+        Ok(json!({"principalId": "user-1", "policyDocument": policy("Allow", &[rest_resource("*/*")]),
+                  "context": {"client_id": "app-client-1", "sub": "user-1", "token_use": "access"}}))
+    );
+    for name in ["access-other-client", "id-token", "refresh"] {
+        assert_eq!(call(&lambda, rest_token(&tok(name), &get)).await, unauthorized(), "{name}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unknown_kid_flood_costs_at_most_one_fetch_per_interval() {
+    let server = JwksServer::start().await;
+    let iss = server.base().to_owned();
+    let random: Vec<Value> = (0..200)
+        .map(|i| {
+            let kid = format!("random-{i}-{:016x}", fastrand_u64(i));
+            token(&format!("r{i}"), "rsa", "RS256", &kid, claims(&iss, json!({})))
+        })
+        .collect();
+    let minted = mint(&json!({"keys": ["rsa"], "tokens": random}));
+    server.set_keys(&[&minted["jwks"]["rsa"]]);
+    let lambda = spawn(&[
+        ("JWT_ISSUER", &iss),
+        ("JWT_AUDIENCE", AUD),
+        ("JWT_JWKS_URI", &server.jwks_uri()),
+        ("JWT_JWKS_REFETCH_INTERVAL_SECONDS", "3"),
+    ])
+    .await;
+    let get = rest_arn("GET", "orders/42");
+    assert_eq!(server.jwks_hits(), 1);
+    let started = Instant::now();
+    let flood = |range: std::ops::Range<usize>| {
+        let lambda = &lambda;
+        let minted = &minted;
+        let get = &get;
+        async move {
+            for i in range {
+                let t = minted["tokens"][format!("r{i}")].as_str().unwrap();
+                assert_eq!(call(lambda, rest_token(t, get)).await, unauthorized());
+            }
+        }
+    };
+    // Right after the init fetch: 100 random kids cost no fetch.
+    flood(0..100).await;
+    let first = server.jwks_hits() - 1;
+    assert!(started.elapsed() < Duration::from_secs(3), "flood took too long to be meaningful");
+    // After the interval: 100 more cost exactly one fetch.
+    tokio::time::sleep(Duration::from_millis(3100).saturating_sub(started.elapsed())).await;
+    let before = server.jwks_hits();
+    flood(100..200).await;
+    let second = server.jwks_hits() - before;
+    eprintln!("JWKS fetches under 100 random kids: {first} (within interval of init), {second} (after it)");
+    assert_eq!(first, 0);
+    assert_eq!(second, 1);
+}
+
+fn fastrand_u64(seed: usize) -> u64 {
+    // Distinct, unguessable-enough kids without another dependency.
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos() as u64;
+    (seed as u64 ^ nanos).wrapping_mul(0x9E37_79B9_7F4A_7C15)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rotation_new_key_without_restart_removed_key_after_max_age() {
+    let server = JwksServer::start().await;
+    let iss = server.base().to_owned();
+    let minted = mint(&json!({"keys": ["rsa", "rsa-new"], "tokens": [
+        token("old", "rsa", "RS256", "rsa", claims(&iss, json!({}))),
+        token("new", "rsa-new", "RS256", "rsa-new", claims(&iss, json!({}))),
+    ]}));
+    let (old_jwk, new_jwk) = (&minted["jwks"]["rsa"], &minted["jwks"]["rsa-new"]);
+    server.set_keys(&[old_jwk]);
+    let lambda = spawn(&[
+        ("JWT_ISSUER", &iss),
+        ("JWT_AUDIENCE", AUD),
+        ("JWT_JWKS_URI", &server.jwks_uri()),
+        ("JWT_JWKS_MAX_AGE_SECONDS", "4"),
+        ("JWT_JWKS_REFETCH_INTERVAL_SECONDS", "1"),
+    ])
+    .await;
+    let start = Instant::now();
+    let get = rest_arn("GET", "orders/42");
+    let tok = |n: &str| minted["tokens"][n].as_str().unwrap().to_owned();
+    let allow = Ok(json!({"principalId": "user-1", "policyDocument": policy("Allow", &[rest_resource("*/*")]),
+        "context": {"iss": iss, "scope": "orders:read profile", "sub": "user-1"}}));
+    assert_eq!(call(&lambda, rest_token(&tok("old"), &get)).await, allow);
+    // Not published yet.
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    assert_eq!(call(&lambda, rest_token(&tok("new"), &get)).await, unauthorized());
+    // Published: accepted on the next unknown-kid re-fetch, no restart.
+    server.set_keys(&[old_jwk, new_jwk]);
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    assert_eq!(call(&lambda, rest_token(&tok("new"), &get)).await, allow);
+    // Old key withdrawn: still cached until the max age, refused after it.
+    server.set_keys(&[new_jwk]);
+    let fetched_new = Instant::now();
+    assert_eq!(call(&lambda, rest_token(&tok("old"), &get)).await, allow);
+    tokio::time::sleep(Duration::from_millis(4200).saturating_sub(fetched_new.elapsed())).await;
+    assert_eq!(call(&lambda, rest_token(&tok("old"), &get)).await, unauthorized());
+    assert_eq!(call(&lambda, rest_token(&tok("new"), &get)).await, allow);
+    assert!(start.elapsed() < Duration::from_secs(20));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn jwks_down_slow_or_garbage_fails_closed_within_the_deadline() {
+    let server = JwksServer::start().await;
+    let iss = server.base().to_owned();
+    let minted = mint(&json!({"keys": ["rsa"], "tokens": [
+        token("ok", "rsa", "RS256", "rsa", claims(&iss, json!({}))),
+    ]}));
+    server.set_keys(&[&minted["jwks"]["rsa"]]);
+    let good = minted["tokens"]["ok"].as_str().unwrap().to_owned();
+    let get = rest_arn("GET", "orders/42");
+    let base_env = |jwks: String| -> Vec<(String, String)> {
+        vec![
+            ("JWT_ISSUER".into(), iss.clone()),
+            ("JWT_AUDIENCE".into(), AUD.into()),
+            ("JWT_JWKS_URI".into(), jwks),
+            ("JWT_JWKS_TIMEOUT_MS".into(), "500".into()),
+            ("JWT_JWKS_CONNECT_TIMEOUT_MS".into(), "300".into()),
+            ("JWT_JWKS_REFETCH_INTERVAL_SECONDS".into(), "1".into()),
+        ]
+    };
+    async fn spawn_owned(env: &[(String, String)]) -> Lambda {
+        let pairs: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        spawn(&pairs).await
+    }
+
+    // Down: nothing listens.
+    let lambda = spawn_owned(&base_env(closed_port_url().await)).await;
+    let t = Instant::now();
+    assert_eq!(call(&lambda, rest_token(&good, &get)).await, unauthorized());
+    assert!(t.elapsed() < Duration::from_secs(2), "down: {:?}", t.elapsed());
+    drop(lambda);
+
+    for (what, fault) in [
+        ("slow", Fault::Slow(Duration::from_secs(5))),
+        ("500", Fault::Status(500)),
+        ("garbage", Fault::Garbage),
+        ("oversized", Fault::Huge),
+    ] {
+        server.set_fault(fault);
+        let lambda = spawn_owned(&base_env(server.jwks_uri())).await;
+        let t = Instant::now();
+        assert_eq!(call(&lambda, rest_token(&good, &get)).await, unauthorized(), "{what}");
+        assert!(t.elapsed() < Duration::from_secs(2), "{what}: {:?}", t.elapsed());
+        // Back to healthy: the next fetch after the interval recovers.
+        server.set_fault(Fault::None);
+        tokio::time::sleep(Duration::from_millis(1100)).await;
+        assert!(call(&lambda, rest_token(&good, &get)).await.is_ok(), "{what}: recovery");
+    }
+
+    // Keep-last-good within the bound, then fail closed.
+    let mut env = base_env(server.jwks_uri());
+    env.push(("JWT_JWKS_MAX_AGE_SECONDS".into(), "1".into()));
+    env.push(("JWT_JWKS_MAX_STALE_SECONDS".into(), "2".into()));
+    let lambda = spawn_owned(&env).await;
+    let fetched = Instant::now();
+    server.set_fault(Fault::Status(503));
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    assert!(call(&lambda, rest_token(&good, &get)).await.is_ok(), "stale copy serves");
+    tokio::time::sleep(Duration::from_millis(3300).saturating_sub(fetched.elapsed())).await;
+    assert_eq!(call(&lambda, rest_token(&good, &get)).await, unauthorized(), "stale bound");
+    server.set_fault(Fault::None);
+
+    // Discovery naming another issuer: never trusted.
+    server.set_discovery_issuer("https://impostor.example.com");
+    let lambda = spawn(&[("JWT_ISSUER", &iss), ("JWT_AUDIENCE", AUD)]).await;
+    assert_eq!(call(&lambda, rest_token(&good, &get)).await, unauthorized());
+}
