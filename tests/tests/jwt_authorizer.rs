@@ -5,9 +5,9 @@ mod jwt_support;
 
 use std::time::{Duration, Instant};
 
-use portcullis_harness::{Lambda, binary};
 use serde_json::{Value, json};
 
+use jwt_support::lambda::{Lambda, binary};
 use jwt_support::*;
 
 const AUD: &str = "orders-api";

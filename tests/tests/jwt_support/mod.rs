@@ -4,6 +4,8 @@
 
 #![allow(dead_code)]
 
+pub mod lambda;
+
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
