@@ -71,8 +71,20 @@ async fn every_allowed_algorithm_passes_and_every_attack_is_refused() {
         rsa("no-sub", json!({"sub": null})),
         rsa("scope-write", json!({"scope": "orders:write"})),
         rsa("scope-none", json!({"scope": "profile"})),
-        token("unknown-kid", "rsa", "RS256", "no-such-kid", claims(&iss, json!({}))),
-        token("rsa-claims-es-key", "rsa", "RS256", "ec256", claims(&iss, json!({}))),
+        token(
+            "unknown-kid",
+            "rsa",
+            "RS256",
+            "no-such-kid",
+            claims(&iss, json!({})),
+        ),
+        token(
+            "rsa-claims-es-key",
+            "rsa",
+            "RS256",
+            "ec256",
+            claims(&iss, json!({})),
+        ),
         json!({"name": "alg-none", "key": "rsa", "headers": {"kid": "rsa"},
                "claims": claims(&iss, json!({})), "attack": "none"}),
         json!({"name": "hs256-pubkey", "key": "rsa", "headers": {"kid": "rsa"},
@@ -106,10 +118,16 @@ async fn every_allowed_algorithm_passes_and_every_attack_is_refused() {
     let lambda = spawn(&[
         ("JWT_ISSUER", &iss),
         ("JWT_AUDIENCE", AUD),
-        ("JWT_ALGORITHMS", "RS256,RS384,RS512,PS256,PS384,PS512,ES256,ES384,EdDSA"),
+        (
+            "JWT_ALGORITHMS",
+            "RS256,RS384,RS512,PS256,PS384,PS512,ES256,ES384,EdDSA",
+        ),
         ("JWT_ROUTE_SCOPES", ROUTES),
         ("JWT_CONTEXT_CLAIMS", "sub,scope"),
-        ("JWT_TOKEN_SOURCES", "header:authorization,cookie:access_token,query:access_token"),
+        (
+            "JWT_TOKEN_SOURCES",
+            "header:authorization,cookie:access_token,query:access_token",
+        ),
     ])
     .await;
     // OIDC discovery and the JWKS were fetched once at init.
@@ -142,7 +160,11 @@ async fn every_allowed_algorithm_passes_and_every_attack_is_refused() {
         "embedded-jwk",
         "embedded-jwk-own-kid",
     ] {
-        assert_eq!(call(&lambda, rest_token(&t(name), &get)).await, unauthorized(), "{name}");
+        assert_eq!(
+            call(&lambda, rest_token(&t(name), &get)).await,
+            unauthorized(),
+            "{name}"
+        );
     }
     let good = t("ok-RS256");
     let truncated = &good[..good.len() - 20];
@@ -153,12 +175,20 @@ async fn every_allowed_algorithm_passes_and_every_attack_is_refused() {
         ("two segments", "eyJhbGciOiJSUzI1NiJ9.e30".to_owned()),
         ("1 MiB", huge),
     ] {
-        assert_eq!(call(&lambda, rest_token(&bad, &get)).await, unauthorized(), "{what}");
+        assert_eq!(
+            call(&lambda, rest_token(&bad, &get)).await,
+            unauthorized(),
+            "{what}"
+        );
     }
     // Not Bearer, missing, and two different tokens in one request.
-    let basic = json!({"type": "TOKEN", "authorizationToken": format!("Basic {good}"), "methodArn": get});
+    let basic =
+        json!({"type": "TOKEN", "authorizationToken": format!("Basic {good}"), "methodArn": get});
     assert_eq!(call(&lambda, basic).await, unauthorized());
-    assert_eq!(call(&lambda, rest_request(json!({}), json!({}))).await, unauthorized());
+    assert_eq!(
+        call(&lambda, rest_request(json!({}), json!({}))).await,
+        unauthorized()
+    );
     let two = rest_request(
         json!({"authorization": format!("Bearer {good}"), "cookie": format!("access_token={}", t("ok-ES256"))}),
         json!({}),
@@ -173,13 +203,17 @@ async fn every_allowed_algorithm_passes_and_every_attack_is_refused() {
 
     // Valid token, scope missing for the route: a policy without it (403), covering what the
     // token may use — not Unauthorized.
-    let write = call(&lambda, rest_token(&t("scope-write"), &get)).await.unwrap();
+    let write = call(&lambda, rest_token(&t("scope-write"), &get))
+        .await
+        .unwrap();
     assert_eq!(
         write,
         json!({"principalId": "user-1", "policyDocument": policy("Allow", &[rest_resource("POST/orders")]),
                "context": {"scope": "orders:write", "sub": "user-1"}})
     );
-    let none = call(&lambda, rest_token(&t("scope-none"), &get)).await.unwrap();
+    let none = call(&lambda, rest_token(&t("scope-none"), &get))
+        .await
+        .unwrap();
     assert_eq!(
         none,
         json!({"principalId": "user-1", "policyDocument": policy("Deny", &[rest_resource("*/*")]),
@@ -189,20 +223,32 @@ async fn every_allowed_algorithm_passes_and_every_attack_is_refused() {
     // HTTP API 2.0 simple responses and WebSocket $connect (token in the query string).
     assert_eq!(
         call(&lambda, http_v2(&good, "GET", "orders/42")).await,
-        Ok(json!({"isAuthorized": true, "context": {"scope": "orders:read profile", "sub": "user-1"}}))
+        Ok(
+            json!({"isAuthorized": true, "context": {"scope": "orders:read profile", "sub": "user-1"}})
+        )
     );
     assert_eq!(
         call(&lambda, http_v2(&good, "POST", "orders")).await,
-        Ok(json!({"isAuthorized": false, "context": {"scope": "orders:read profile", "sub": "user-1"}}))
+        Ok(
+            json!({"isAuthorized": false, "context": {"scope": "orders:read profile", "sub": "user-1"}})
+        )
     );
-    assert_eq!(call(&lambda, http_v2("garbage", "GET", "orders/42")).await, unauthorized());
+    assert_eq!(
+        call(&lambda, http_v2("garbage", "GET", "orders/42")).await,
+        unauthorized()
+    );
     let ws_arn = format!("arn:aws:execute-api:eu-west-1:{ACCOUNT}:w1s2o3c4k5/live/$connect");
     assert_eq!(
         call(&lambda, websocket(&good)).await,
-        Ok(json!({"principalId": "user-1", "policyDocument": policy("Allow", &[ws_arn]),
-                  "context": {"scope": "orders:read profile", "sub": "user-1"}}))
+        Ok(
+            json!({"principalId": "user-1", "policyDocument": policy("Allow", &[ws_arn]),
+                  "context": {"scope": "orders:read profile", "sub": "user-1"}})
+        )
     );
-    assert_eq!(call(&lambda, websocket(&t("expired"))).await, unauthorized());
+    assert_eq!(
+        call(&lambda, websocket(&t("expired"))).await,
+        unauthorized()
+    );
 
     // Only the issuer's JWKS was ever fetched — never the jku/x5u URLs, which point at the same
     // server's /jwks.json: the unknown kids above were within the re-fetch interval of the
@@ -215,8 +261,11 @@ async fn cognito_token_use_and_client_id() {
     let server = JwksServer::start().await;
     let iss = server.base().to_owned();
     let access = |name: &str, extra: Value| {
-        let mut c = claims(&iss, json!({"aud": null, "token_use": "access", "client_id": "app-client-1",
-                                       "scope": "orders:read"}));
+        let mut c = claims(
+            &iss,
+            json!({"aud": null, "token_use": "access", "client_id": "app-client-1",
+                                       "scope": "orders:read"}),
+        );
         for (k, v) in extra.as_object().unwrap() {
             c[k] = v.clone();
         }
@@ -242,11 +291,17 @@ async fn cognito_token_use_and_client_id() {
     let tok = |n: &str| minted["tokens"][n].as_str().unwrap().to_owned();
     assert_eq!(
         call(&lambda, rest_token(&tok("access-ok"), &get)).await,
-        Ok(json!({"principalId": "user-1", "policyDocument": policy("Allow", &[rest_resource("*/*")]),
-                  "context": {"client_id": "app-client-1", "sub": "user-1", "token_use": "access"}}))
+        Ok(
+            json!({"principalId": "user-1", "policyDocument": policy("Allow", &[rest_resource("*/*")]),
+                  "context": {"client_id": "app-client-1", "sub": "user-1", "token_use": "access"}})
+        )
     );
     for name in ["access-other-client", "id-token", "refresh"] {
-        assert_eq!(call(&lambda, rest_token(&tok(name), &get)).await, unauthorized(), "{name}");
+        assert_eq!(
+            call(&lambda, rest_token(&tok(name), &get)).await,
+            unauthorized(),
+            "{name}"
+        );
     }
 }
 
@@ -257,7 +312,13 @@ async fn unknown_kid_flood_costs_at_most_one_fetch_per_interval() {
     let random: Vec<Value> = (0..200)
         .map(|i| {
             let kid = format!("random-{i}-{:016x}", fastrand_u64(i));
-            token(&format!("r{i}"), "rsa", "RS256", &kid, claims(&iss, json!({})))
+            token(
+                &format!("r{i}"),
+                "rsa",
+                "RS256",
+                &kid,
+                claims(&iss, json!({})),
+            )
         })
         .collect();
     let minted = mint(&json!({"keys": ["rsa"], "tokens": random}));
@@ -286,13 +347,18 @@ async fn unknown_kid_flood_costs_at_most_one_fetch_per_interval() {
     // Right after the init fetch: 100 random kids cost no fetch.
     flood(0..100).await;
     let first = server.jwks_hits() - 1;
-    assert!(started.elapsed() < Duration::from_secs(3), "flood took too long to be meaningful");
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "flood took too long to be meaningful"
+    );
     // After the interval: 100 more cost exactly one fetch.
     tokio::time::sleep(Duration::from_millis(3100).saturating_sub(started.elapsed())).await;
     let before = server.jwks_hits();
     flood(100..200).await;
     let second = server.jwks_hits() - before;
-    eprintln!("JWKS fetches under 100 random kids: {first} (within interval of init), {second} (after it)");
+    eprintln!(
+        "JWKS fetches under 100 random kids: {first} (within interval of init), {second} (after it)"
+    );
     assert_eq!(first, 0);
     assert_eq!(second, 1);
 }
@@ -327,12 +393,17 @@ async fn rotation_new_key_without_restart_removed_key_after_max_age() {
     let start = Instant::now();
     let get = rest_arn("GET", "orders/42");
     let tok = |n: &str| minted["tokens"][n].as_str().unwrap().to_owned();
-    let allow = Ok(json!({"principalId": "user-1", "policyDocument": policy("Allow", &[rest_resource("*/*")]),
-        "context": {"iss": iss, "scope": "orders:read profile", "sub": "user-1"}}));
+    let allow = Ok(
+        json!({"principalId": "user-1", "policyDocument": policy("Allow", &[rest_resource("*/*")]),
+        "context": {"iss": iss, "scope": "orders:read profile", "sub": "user-1"}}),
+    );
     assert_eq!(call(&lambda, rest_token(&tok("old"), &get)).await, allow);
     // Not published yet.
     tokio::time::sleep(Duration::from_millis(1100)).await;
-    assert_eq!(call(&lambda, rest_token(&tok("new"), &get)).await, unauthorized());
+    assert_eq!(
+        call(&lambda, rest_token(&tok("new"), &get)).await,
+        unauthorized()
+    );
     // Published: accepted on the next unknown-kid re-fetch, no restart.
     server.set_keys(&[old_jwk, new_jwk]);
     tokio::time::sleep(Duration::from_millis(1100)).await;
@@ -342,7 +413,10 @@ async fn rotation_new_key_without_restart_removed_key_after_max_age() {
     let fetched_new = Instant::now();
     assert_eq!(call(&lambda, rest_token(&tok("old"), &get)).await, allow);
     tokio::time::sleep(Duration::from_millis(4200).saturating_sub(fetched_new.elapsed())).await;
-    assert_eq!(call(&lambda, rest_token(&tok("old"), &get)).await, unauthorized());
+    assert_eq!(
+        call(&lambda, rest_token(&tok("old"), &get)).await,
+        unauthorized()
+    );
     assert_eq!(call(&lambda, rest_token(&tok("new"), &get)).await, allow);
     assert!(start.elapsed() < Duration::from_secs(20));
 }
@@ -376,7 +450,11 @@ async fn jwks_down_slow_or_garbage_fails_closed_within_the_deadline() {
     let lambda = spawn_owned(&base_env(closed_port_url().await)).await;
     let t = Instant::now();
     assert_eq!(call(&lambda, rest_token(&good, &get)).await, unauthorized());
-    assert!(t.elapsed() < Duration::from_secs(2), "down: {:?}", t.elapsed());
+    assert!(
+        t.elapsed() < Duration::from_secs(2),
+        "down: {:?}",
+        t.elapsed()
+    );
     drop(lambda);
 
     for (what, fault) in [
@@ -388,12 +466,23 @@ async fn jwks_down_slow_or_garbage_fails_closed_within_the_deadline() {
         server.set_fault(fault);
         let lambda = spawn_owned(&base_env(server.jwks_uri())).await;
         let t = Instant::now();
-        assert_eq!(call(&lambda, rest_token(&good, &get)).await, unauthorized(), "{what}");
-        assert!(t.elapsed() < Duration::from_secs(2), "{what}: {:?}", t.elapsed());
+        assert_eq!(
+            call(&lambda, rest_token(&good, &get)).await,
+            unauthorized(),
+            "{what}"
+        );
+        assert!(
+            t.elapsed() < Duration::from_secs(2),
+            "{what}: {:?}",
+            t.elapsed()
+        );
         // Back to healthy: the next fetch after the interval recovers.
         server.set_fault(Fault::None);
         tokio::time::sleep(Duration::from_millis(1100)).await;
-        assert!(call(&lambda, rest_token(&good, &get)).await.is_ok(), "{what}: recovery");
+        assert!(
+            call(&lambda, rest_token(&good, &get)).await.is_ok(),
+            "{what}: recovery"
+        );
     }
 
     // Keep-last-good within the bound, then fail closed.
@@ -404,13 +493,76 @@ async fn jwks_down_slow_or_garbage_fails_closed_within_the_deadline() {
     let fetched = Instant::now();
     server.set_fault(Fault::Status(503));
     tokio::time::sleep(Duration::from_millis(1200)).await;
-    assert!(call(&lambda, rest_token(&good, &get)).await.is_ok(), "stale copy serves");
+    assert!(
+        call(&lambda, rest_token(&good, &get)).await.is_ok(),
+        "stale copy serves"
+    );
     tokio::time::sleep(Duration::from_millis(3300).saturating_sub(fetched.elapsed())).await;
-    assert_eq!(call(&lambda, rest_token(&good, &get)).await, unauthorized(), "stale bound");
+    assert_eq!(
+        call(&lambda, rest_token(&good, &get)).await,
+        unauthorized(),
+        "stale bound"
+    );
     server.set_fault(Fault::None);
 
     // Discovery naming another issuer: never trusted.
     server.set_discovery_issuer("https://impostor.example.com");
     let lambda = spawn(&[("JWT_ISSUER", &iss), ("JWT_AUDIENCE", AUD)]).await;
     assert_eq!(call(&lambda, rest_token(&good, &get)).await, unauthorized());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sample_events_match_expected() {
+    let dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../events/jwt-authorizer");
+    let read = |name: &str| -> Value {
+        serde_json::from_slice(&std::fs::read(dir.join(name)).unwrap()).unwrap()
+    };
+    let server = JwksServer::start().await;
+    let jwks = read("jwks.json");
+    let keys: Vec<&Value> = jwks["keys"].as_array().unwrap().iter().collect();
+    server.set_keys(&keys);
+    // demo.env, with the JWKS served from this test's server.
+    let env_text = std::fs::read_to_string(dir.join("demo.env")).unwrap();
+    let mut env: Vec<(String, String)> = env_text
+        .lines()
+        .filter_map(|l| l.split_once('='))
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect();
+    for (k, v) in &mut env {
+        if k == "JWT_JWKS_URI" {
+            *v = server.jwks_uri();
+        }
+    }
+    let pairs: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let lambda = spawn(&pairs).await;
+    let expected = read("expected.json");
+    let expected = expected.as_object().unwrap();
+    assert_eq!(expected.len(), 9);
+    for (file, outcome) in expected {
+        let event = read(file);
+        let got = call(&lambda, event.clone()).await;
+        let verdict = match &got {
+            Err(msg) if msg == "Unauthorized" => "Unauthorized",
+            Err(other) => panic!("{file}: unexpected error {other}"),
+            Ok(v) if v.get("isAuthorized") == Some(&json!(true)) => "Allow",
+            Ok(v) if v.get("isAuthorized").is_some() => "Deny",
+            Ok(v) => {
+                // IAM response: allowed iff an Allow resource matches this method ARN.
+                let arn = event["methodArn"].as_str().unwrap();
+                let allows = v["policyDocument"]["Statement"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .any(|s| {
+                        s["Effect"] == "Allow"
+                            && s["Resource"].as_array().unwrap().iter().any(|r| {
+                                let r = r.as_str().unwrap();
+                                r == arn || r.strip_suffix('*').is_some_and(|p| arn.starts_with(p))
+                            })
+                    });
+                if allows { "Allow" } else { "Deny" }
+            }
+        };
+        assert_eq!(verdict, outcome.as_str().unwrap(), "{file}: {got:?}");
+    }
 }

@@ -5,14 +5,14 @@
 use std::time::{Duration, SystemTime};
 
 use lambda_runtime::{Error, LambdaEvent};
+use portcullis::config::{Env, ProcessEnv};
 use portcullis::jwt::{
     HttpFetcher, JwtError, JwtSettings, Now, RoutePolicy, TokenSource, Verifier, authorize,
     settings::HttpApiFormat,
 };
-use portcullis::config::{Env, ProcessEnv};
 use portcullis::request::AuthorizerRequest;
-use portcullis::telemetry::Metrics;
 use portcullis::response::{HttpApiResponseMode, UNAUTHORIZED, render};
+use portcullis::telemetry::Metrics;
 use serde_json::Value;
 
 /// Time kept back from the invocation deadline to answer before Lambda kills the call.
@@ -44,7 +44,9 @@ impl Handler {
         for (issuer, result) in verifier.prefetch(std::time::Instant::now()).await {
             match result {
                 Ok(keys) => tracing::info!(%issuer, keys, "jwks prefetched"),
-                Err(e) => tracing::warn!(%issuer, reason = "jwks_prefetch_failed", error = %e, "jwks prefetch failed"),
+                Err(e) => {
+                    tracing::warn!(%issuer, reason = "jwks_prefetch_failed", error = %e, "jwks prefetch failed")
+                }
             }
         }
         Ok(Handler {
@@ -100,7 +102,12 @@ impl Handler {
                 Ok(render(&decision, &request, self.mode))
             }
             Err(e) => {
-                tracing::info!(decision = "unauthorized", reason = e.code(), kind, "token rejected");
+                tracing::info!(
+                    decision = "unauthorized",
+                    reason = e.code(),
+                    kind,
+                    "token rejected"
+                );
                 self.metrics.decision("unauthorized", e.code(), now_ms());
                 Err(UNAUTHORIZED.into())
             }

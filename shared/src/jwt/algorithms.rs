@@ -83,7 +83,8 @@ mod tests {
 
     #[test]
     fn allowlist_parses_every_supported_name() {
-        let all = parse_allowlist("RS256, RS384,RS512,PS256,PS384,PS512,ES256,ES384,EdDSA").unwrap();
+        let all =
+            parse_allowlist("RS256, RS384,RS512,PS256,PS384,PS512,ES256,ES384,EdDSA").unwrap();
         assert_eq!(all, SUPPORTED.to_vec());
         assert_eq!(
             parse_allowlist("ES256,ES256,,").unwrap(),
@@ -93,7 +94,16 @@ mod tests {
 
     #[test]
     fn allowlist_rejects_none_hmac_unknown_and_empty() {
-        for bad in ["none", "NONE", "HS256", "RS256,HS512", "rs256", "ES512", "", " , "] {
+        for bad in [
+            "none",
+            "NONE",
+            "HS256",
+            "RS256,HS512",
+            "rs256",
+            "ES512",
+            "",
+            " , ",
+        ] {
             assert!(parse_allowlist(bad).is_err(), "{bad:?} must be rejected");
         }
     }

@@ -209,7 +209,14 @@ mod tests {
     fn bearer_parsing() {
         assert_eq!(parse_bearer("Bearer abc.def.ghi"), Ok("abc.def.ghi"));
         assert_eq!(parse_bearer("bearer   abc"), Ok("abc"));
-        for bad in ["abc", "Basic abc", "Bearer", "Bearer ", "Bearer a b", "Bearerabc"] {
+        for bad in [
+            "abc",
+            "Basic abc",
+            "Bearer",
+            "Bearer ",
+            "Bearer a b",
+            "Bearerabc",
+        ] {
             assert_eq!(parse_bearer(bad), Err(JwtError::NotBearer), "{bad:?}");
         }
     }
@@ -224,9 +231,17 @@ mod tests {
         let q = rest_request(json!({}), json!({}), json!({"access_token": "t3"}));
         assert_eq!(extract_token(&q, &s), Ok("t3"));
         // The same token in two places is one token.
-        let same = rest_request(json!({"authorization": "Bearer t1", "cookie": "at=t1"}), json!({}), json!({}));
+        let same = rest_request(
+            json!({"authorization": "Bearer t1", "cookie": "at=t1"}),
+            json!({}),
+            json!({}),
+        );
         assert_eq!(extract_token(&same, &s), Ok("t1"));
-        let two = rest_request(json!({"authorization": "Bearer t1", "cookie": "at=t2"}), json!({}), json!({}));
+        let two = rest_request(
+            json!({"authorization": "Bearer t1", "cookie": "at=t2"}),
+            json!({}),
+            json!({}),
+        );
         assert_eq!(extract_token(&two, &s), Err(JwtError::AmbiguousToken));
         let dup = rest_request(
             json!({"authorization": "Bearer t1"}),
@@ -236,7 +251,11 @@ mod tests {
         assert_eq!(extract_token(&dup, &s), Err(JwtError::AmbiguousToken));
         let none = rest_request(json!({}), json!({}), json!({}));
         assert_eq!(extract_token(&none, &s), Err(JwtError::MissingToken));
-        let basic = rest_request(json!({"authorization": "Basic dXNlcjpwdw=="}), json!({}), json!({}));
+        let basic = rest_request(
+            json!({"authorization": "Basic dXNlcjpwdw=="}),
+            json!({}),
+            json!({}),
+        );
         assert_eq!(extract_token(&basic, &s), Err(JwtError::NotBearer));
         // Sources that are not configured are not read.
         let header_only = TokenSource::parse_list("header:authorization").unwrap();
@@ -254,7 +273,10 @@ mod tests {
             &json!({"type": "TOKEN", "authorizationToken": "tok", "methodArn": ARN}),
         )
         .unwrap();
-        assert_eq!(extract_token(&raw, &all_sources()), Err(JwtError::NotBearer));
+        assert_eq!(
+            extract_token(&raw, &all_sources()),
+            Err(JwtError::NotBearer)
+        );
     }
 
     fn verified(scopes: &[&str], claims: Value) -> VerifiedToken {
@@ -277,7 +299,9 @@ mod tests {
         .unwrap();
         let policy = RoutePolicy::new(Some(routes)).unwrap();
         let req = rest_request(json!({}), json!({}), json!({}));
-        let d = policy.decide(&verified(&["orders:read"], json!({})), &req, &[]).unwrap();
+        let d = policy
+            .decide(&verified(&["orders:read"], json!({})), &req, &[])
+            .unwrap();
         assert_eq!(d.principal_id, "user-7");
         assert_eq!(
             serde_json::to_value(&d.policy).unwrap(),
@@ -286,11 +310,14 @@ mod tests {
                              "arn:aws:execute-api:eu-west-1:123456789012:a1b2c3/prod/GET/orders/*"]}]})
         );
         assert!(d.policy.allows(&req.method_arn));
-        let d = policy.decide(&verified(&["orders:write"], json!({})), &req, &[]).unwrap();
+        let d = policy
+            .decide(&verified(&["orders:write"], json!({})), &req, &[])
+            .unwrap();
         assert!(!d.policy.allows(&req.method_arn));
 
         let strict = RoutePolicy::new(Some(
-            RouteScopes::parse_json(r#"{"GET /orders/*": ["orders:read"]}"#, ScopeMode::Any).unwrap(),
+            RouteScopes::parse_json(r#"{"GET /orders/*": ["orders:read"]}"#, ScopeMode::Any)
+                .unwrap(),
         ))
         .unwrap();
         let d = strict.decide(&verified(&[], json!({})), &req, &[]).unwrap();
@@ -302,10 +329,12 @@ mod tests {
         let open = RoutePolicy::new(None).unwrap();
         let d = open.decide(&verified(&[], json!({})), &req, &[]).unwrap();
         assert!(d.policy.allows(&req.method_arn));
-        assert!(RoutePolicy::new(Some(
-            RouteScopes::parse_json(r#"{"get /x": []}"#, ScopeMode::Any).unwrap()
-        ))
-        .is_err());
+        assert!(
+            RoutePolicy::new(Some(
+                RouteScopes::parse_json(r#"{"get /x": []}"#, ScopeMode::Any).unwrap()
+            ))
+            .is_err()
+        );
     }
 
     #[test]

@@ -100,7 +100,11 @@ impl<F: JwksFetcher> JwksCache<F> {
     }
 
     /// The key for `kid`, re-fetching under the rules above.
-    pub async fn key(self: &Arc<Self>, kid: &str, now: Instant) -> Result<Arc<VerifyingKey>, JwtError> {
+    pub async fn key(
+        self: &Arc<Self>,
+        kid: &str,
+        now: Instant,
+    ) -> Result<Arc<VerifyingKey>, JwtError> {
         let cfg = self.config;
         let mut state = self.snapshot();
         let age = |s: &State| s.fetched_at.map(|t| now.saturating_duration_since(t));
@@ -123,7 +127,11 @@ impl<F: JwksFetcher> JwksCache<F> {
                 match age(&state) {
                     Some(a) if a < cfg.max_age => {}
                     Some(a) if a < cfg.max_age + cfg.max_stale => {
-                        tracing::warn!(reason = "jwks_stale", age_s = a.as_secs(), "serving the last good key set");
+                        tracing::warn!(
+                            reason = "jwks_stale",
+                            age_s = a.as_secs(),
+                            "serving the last good key set"
+                        );
                     }
                     _ => {
                         let why = state
@@ -247,13 +255,19 @@ pub(crate) mod tests {
         c.prefetch(t0).await.unwrap();
         // Within the interval after the prefetch: no fetch at all.
         for i in 0..100 {
-            assert_eq!(c.key(&format!("rnd{i}"), t0 + S).await.unwrap_err(), JwtError::UnknownKid);
+            assert_eq!(
+                c.key(&format!("rnd{i}"), t0 + S).await.unwrap_err(),
+                JwtError::UnknownKid
+            );
         }
         assert_eq!(c.fetcher().calls(), 1);
         // After the interval: exactly one more fetch for 100 random kids.
         let t1 = t0 + 11 * S;
         for i in 0..100 {
-            assert_eq!(c.key(&format!("x{i}"), t1).await.unwrap_err(), JwtError::UnknownKid);
+            assert_eq!(
+                c.key(&format!("x{i}"), t1).await.unwrap_err(),
+                JwtError::UnknownKid
+            );
         }
         assert_eq!(c.fetcher().calls(), 2);
     }
@@ -297,7 +311,10 @@ pub(crate) mod tests {
         assert!(c.key("b", t0 + 500 * S).await.is_ok());
         assert_eq!(c.fetcher().calls(), 1);
         // At max age the request waits for a re-fetch, which drops "b".
-        assert_eq!(c.key("b", t0 + 600 * S).await.unwrap_err(), JwtError::UnknownKid);
+        assert_eq!(
+            c.key("b", t0 + 600 * S).await.unwrap_err(),
+            JwtError::UnknownKid
+        );
         assert!(c.key("a", t0 + 601 * S).await.is_ok());
         assert_eq!(c.fetcher().calls(), 2);
     }
@@ -348,11 +365,15 @@ pub(crate) mod tests {
     #[tokio::test]
     async fn no_keys_at_all_fails_closed_and_rate_limits() {
         let c = cache(jwks(&["a"]));
-        c.fetcher().set(Err(FetchError::Transport("connect failed".into())));
+        c.fetcher()
+            .set(Err(FetchError::Transport("connect failed".into())));
         let t0 = Instant::now();
         assert!(c.prefetch(t0).await.is_err());
         for i in 0..20 {
-            let err = c.key("a", t0 + i * Duration::from_millis(100)).await.unwrap_err();
+            let err = c
+                .key("a", t0 + i * Duration::from_millis(100))
+                .await
+                .unwrap_err();
             assert_eq!(err.code(), "jwks_unavailable");
         }
         assert_eq!(c.fetcher().calls(), 1);

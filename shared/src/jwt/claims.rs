@@ -225,7 +225,10 @@ mod tests {
             Err(JwtError::InvalidClaimFormat("nbf"))
         );
         assert_eq!(check(json!({"iat": NOW + 5})), Ok(()));
-        assert_eq!(check(json!({"iat": NOW + 6})), Err(JwtError::IssuedInFuture));
+        assert_eq!(
+            check(json!({"iat": NOW + 6})),
+            Err(JwtError::IssuedInFuture)
+        );
         assert_eq!(check(json!({"iat": [1]})), Err(JwtError::IssuedInFuture));
     }
 
@@ -234,15 +237,15 @@ mod tests {
         let mut r = rules();
         r.max_token_age = Some(3600);
         assert_eq!(r.check(&claims(json!({})), NOW), Ok(()));
-        assert_eq!(
-            r.check(&claims(json!({"iat": NOW - 3605})), NOW),
-            Ok(())
-        );
+        assert_eq!(r.check(&claims(json!({"iat": NOW - 3605})), NOW), Ok(()));
         assert_eq!(
             r.check(&claims(json!({"iat": NOW - 3606})), NOW),
             Err(JwtError::TooOld)
         );
-        assert_eq!(r.check(&claims(json!({"iat": null})), NOW), Err(JwtError::TooOld));
+        assert_eq!(
+            r.check(&claims(json!({"iat": null})), NOW),
+            Err(JwtError::TooOld)
+        );
     }
 
     #[test]
@@ -277,7 +280,10 @@ mod tests {
         assert_eq!(r.check(&aud_only, NOW), Err(JwtError::WrongAudience));
         let id = claims(json!({"token_use": "id"}));
         assert_eq!(r.check(&id, NOW), Err(JwtError::WrongTokenUse));
-        assert_eq!(r.check(&claims(json!({})), NOW), Err(JwtError::WrongTokenUse));
+        assert_eq!(
+            r.check(&claims(json!({})), NOW),
+            Err(JwtError::WrongTokenUse)
+        );
         r.token_use = Some([TokenUse::Id, TokenUse::Access].into());
         assert_eq!(r.check(&id, NOW), Ok(()));
         let id_client = claims(json!({"token_use": "id", "aud": "x", "client_id": "api-1"}));
@@ -301,13 +307,26 @@ mod tests {
                 values: vec![json!("admins")],
             },
         ];
-        let good = claims(json!({"tenant": "globex", "email_verified": true, "groups": ["x", "admins"]}));
+        let good =
+            claims(json!({"tenant": "globex", "email_verified": true, "groups": ["x", "admins"]}));
         assert_eq!(r.check(&good, NOW), Ok(()));
         for (bad, name) in [
-            (json!({"tenant": "initech", "email_verified": true, "groups": ["admins"]}), "tenant"),
-            (json!({"email_verified": true, "groups": ["admins"]}), "tenant"),
-            (json!({"tenant": "acme", "email_verified": "true", "groups": ["admins"]}), "email_verified"),
-            (json!({"tenant": "acme", "email_verified": true, "groups": ["users"]}), "groups"),
+            (
+                json!({"tenant": "initech", "email_verified": true, "groups": ["admins"]}),
+                "tenant",
+            ),
+            (
+                json!({"email_verified": true, "groups": ["admins"]}),
+                "tenant",
+            ),
+            (
+                json!({"tenant": "acme", "email_verified": "true", "groups": ["admins"]}),
+                "email_verified",
+            ),
+            (
+                json!({"tenant": "acme", "email_verified": true, "groups": ["users"]}),
+                "groups",
+            ),
         ] {
             assert_eq!(
                 r.check(&claims(bad), NOW),

@@ -77,7 +77,11 @@ impl HttpFetcher {
     }
 
     /// A fetcher for one issuer on a shared client.
-    pub fn with_client(client: reqwest::Client, location: JwksLocation, limits: HttpLimits) -> Self {
+    pub fn with_client(
+        client: reqwest::Client,
+        location: JwksLocation,
+        limits: HttpLimits,
+    ) -> Self {
         HttpFetcher {
             client,
             location,
@@ -99,7 +103,10 @@ impl HttpFetcher {
             return Err(FetchError::Status(status.as_u16()));
         }
         let max = self.limits.max_bytes;
-        if response.content_length().is_some_and(|len| len > max as u64) {
+        if response
+            .content_length()
+            .is_some_and(|len| len > max as u64)
+        {
             return Err(FetchError::TooLarge(max));
         }
         let mut body = Vec::new();

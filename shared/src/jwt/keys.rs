@@ -111,7 +111,9 @@ impl KeySet {
             }
         }
         if keys.is_empty() {
-            return Err(FetchError::Invalid("JWKS has no usable signature key".into()));
+            return Err(FetchError::Invalid(
+                "JWKS has no usable signature key".into(),
+            ));
         }
         Ok(KeySet { keys })
     }

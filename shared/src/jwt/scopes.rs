@@ -93,7 +93,10 @@ impl RouteScopes {
                     let list = v
                         .as_array()
                         .ok_or_else(|| format!("route {route}: {k} must hold a list"))?;
-                    (ScopeMode::parse(k).map_err(|e| format!("route {route}: {e}"))?, list)
+                    (
+                        ScopeMode::parse(k).map_err(|e| format!("route {route}: {e}"))?,
+                        list,
+                    )
                 }
                 _ => {
                     return Err(format!(
@@ -145,9 +148,15 @@ mod tests {
             token_scopes(&c(json!({"scope": "a  b\tc"}))),
             set(&["a", "b", "c"])
         );
-        assert_eq!(token_scopes(&c(json!({"scp": ["a", "b"]}))), set(&["a", "b"]));
+        assert_eq!(
+            token_scopes(&c(json!({"scp": ["a", "b"]}))),
+            set(&["a", "b"])
+        );
         assert_eq!(token_scopes(&c(json!({"scp": "x y"}))), set(&["x", "y"]));
-        assert_eq!(token_scopes(&c(json!({"scope": "a", "scp": ["b"]}))), set(&["a"]));
+        assert_eq!(
+            token_scopes(&c(json!({"scope": "a", "scp": ["b"]}))),
+            set(&["a"])
+        );
         assert_eq!(token_scopes(&c(json!({"scope": 5}))), set(&[]));
         assert_eq!(token_scopes(&c(json!({}))), set(&[]));
     }
@@ -164,7 +173,10 @@ mod tests {
         .unwrap();
         let permitted = |s: &[&str]| map.permitted(&set(s));
         assert_eq!(permitted(&[]), vec!["GET /health"]);
-        assert_eq!(permitted(&["orders:read"]), vec!["GET /health", "GET /orders/*"]);
+        assert_eq!(
+            permitted(&["orders:read"]),
+            vec!["GET /health", "GET /orders/*"]
+        );
         assert_eq!(
             permitted(&["orders:write", "orders:read", "ws"]),
             vec!["$connect", "GET /health", "GET /orders/*", "POST /orders"]
@@ -188,7 +200,10 @@ mod tests {
             r#"{"GET /a": [1]}"#,
             r#"{"": ["x"]}"#,
         ] {
-            assert!(RouteScopes::parse_json(bad, ScopeMode::Any).is_err(), "{bad}");
+            assert!(
+                RouteScopes::parse_json(bad, ScopeMode::Any).is_err(),
+                "{bad}"
+            );
         }
     }
 }

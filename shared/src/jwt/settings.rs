@@ -78,9 +78,9 @@ impl TokenSource {
     pub fn parse_list(text: &str) -> Result<Vec<TokenSource>, String> {
         let mut out = Vec::new();
         for item in text.split(',').map(str::trim).filter(|s| !s.is_empty()) {
-            let (kind, name) = item
-                .split_once(':')
-                .ok_or_else(|| format!("{item}: expected header:NAME, cookie:NAME or query:NAME"))?;
+            let (kind, name) = item.split_once(':').ok_or_else(|| {
+                format!("{item}: expected header:NAME, cookie:NAME or query:NAME")
+            })?;
             let name = name.trim();
             if name.is_empty() || name.contains(char::is_whitespace) {
                 return Err(format!("{item}: empty or invalid name"));
@@ -204,12 +204,19 @@ fn required_claims(map: Map<String, Value>) -> Result<Vec<RequiredClaim>, String
             let values = match v {
                 Value::Array(items) => items,
                 Value::Object(_) | Value::Null => {
-                    return Err(format!("claim {name}: expected a value or a list of values"));
+                    return Err(format!(
+                        "claim {name}: expected a value or a list of values"
+                    ));
                 }
                 v => vec![v],
             };
-            if values.iter().any(|v| v.is_object() || v.is_array() || v.is_null()) {
-                return Err(format!("claim {name}: values must be strings, numbers or booleans"));
+            if values
+                .iter()
+                .any(|v| v.is_object() || v.is_array() || v.is_null())
+            {
+                return Err(format!(
+                    "claim {name}: values must be strings, numbers or booleans"
+                ));
             }
             Ok(RequiredClaim { name, values })
         })
@@ -228,15 +235,38 @@ fn issuer_config(
     }
     if input.audience.is_empty() {
         return Err(err(
-            if var == "JWT_ISSUER" { "JWT_AUDIENCE" } else { var },
-            format!("issuer {issuer}: at least one audience (or Cognito app client id) is required"),
+            if var == "JWT_ISSUER" {
+                "JWT_AUDIENCE"
+            } else {
+                var
+            },
+            format!(
+                "issuer {issuer}: at least one audience (or Cognito app client id) is required"
+            ),
         ));
     }
     let jwks = match input.jwks_uri {
         Some(uri) => {
-            let url = Url::parse(uri.trim())
-                .map_err(|e| err(if var == "JWT_ISSUER" { "JWT_JWKS_URI" } else { var }, format!("{uri}: {e}")))?;
-            check_url(&url).map_err(|e| err(if var == "JWT_ISSUER" { "JWT_JWKS_URI" } else { var }, e))?;
+            let url = Url::parse(uri.trim()).map_err(|e| {
+                err(
+                    if var == "JWT_ISSUER" {
+                        "JWT_JWKS_URI"
+                    } else {
+                        var
+                    },
+                    format!("{uri}: {e}"),
+                )
+            })?;
+            check_url(&url).map_err(|e| {
+                err(
+                    if var == "JWT_ISSUER" {
+                        "JWT_JWKS_URI"
+                    } else {
+                        var
+                    },
+                    e,
+                )
+            })?;
             JwksLocation::Direct(url)
         }
         None => {
@@ -248,8 +278,16 @@ fn issuer_config(
     };
     let algorithms: Vec<Algorithm> = match input.algorithms {
         None => DEFAULT_ALGORITHMS.to_vec(),
-        Some(list) => parse_allowlist(&list.join(","))
-            .map_err(|e| err(if var == "JWT_ISSUER" { "JWT_ALGORITHMS" } else { var }, e))?,
+        Some(list) => parse_allowlist(&list.join(",")).map_err(|e| {
+            err(
+                if var == "JWT_ISSUER" {
+                    "JWT_ALGORITHMS"
+                } else {
+                    var
+                },
+                e,
+            )
+        })?,
     };
     let token_use = match input.token_use {
         None => None,
@@ -258,10 +296,23 @@ fn issuer_config(
                 .iter()
                 .map(|s| TokenUse::parse(s))
                 .collect::<Result<BTreeSet<_>, _>>()
-                .map_err(|e| err(if var == "JWT_ISSUER" { "JWT_TOKEN_USE" } else { var }, e))?;
+                .map_err(|e| {
+                    err(
+                        if var == "JWT_ISSUER" {
+                            "JWT_TOKEN_USE"
+                        } else {
+                            var
+                        },
+                        e,
+                    )
+                })?;
             if set.is_empty() {
                 return Err(err(
-                    if var == "JWT_ISSUER" { "JWT_TOKEN_USE" } else { var },
+                    if var == "JWT_ISSUER" {
+                        "JWT_TOKEN_USE"
+                    } else {
+                        var
+                    },
                     "empty token_use list",
                 ));
             }
@@ -269,8 +320,16 @@ fn issuer_config(
         }
     };
     let typ = input.typ.filter(|t| !t.is_empty());
-    let required = required_claims(input.required_claims.unwrap_or_default())
-        .map_err(|e| err(if var == "JWT_ISSUER" { "JWT_REQUIRED_CLAIMS" } else { var }, e))?;
+    let required = required_claims(input.required_claims.unwrap_or_default()).map_err(|e| {
+        err(
+            if var == "JWT_ISSUER" {
+                "JWT_REQUIRED_CLAIMS"
+            } else {
+                var
+            },
+            e,
+        )
+    })?;
     Ok(IssuerConfig {
         rules: ClaimRules {
             issuer,
@@ -288,7 +347,9 @@ fn issuer_config(
 
 impl JwtSettings {
     /// Read every setting from `env` ([`crate::config::ProcessEnv`] in production).
-    pub fn from_env(env: &impl crate::config::Env) -> Result<JwtSettings, crate::config::ConfigError> {
+    pub fn from_env(
+        env: &impl crate::config::Env,
+    ) -> Result<JwtSettings, crate::config::ConfigError> {
         Self::from_lookup(&|name| env.var(name))
             .map_err(|e| crate::config::ConfigError::new(e.var, e.reason))
     }
@@ -377,7 +438,11 @@ impl JwtSettings {
             }
         }
 
-        let max_age = parse_num(get, "JWT_JWKS_MAX_AGE_SECONDS", DEFAULT_JWKS_MAX_AGE_SECONDS)?;
+        let max_age = parse_num(
+            get,
+            "JWT_JWKS_MAX_AGE_SECONDS",
+            DEFAULT_JWKS_MAX_AGE_SECONDS,
+        )?;
         if max_age == 0 {
             return Err(err("JWT_JWKS_MAX_AGE_SECONDS", "must be at least 1"));
         }
@@ -430,13 +495,12 @@ impl JwtSettings {
         };
         let routes = match get_nonempty("JWT_ROUTE_SCOPES") {
             None => None,
-            Some(text) => Some(
-                RouteScopes::parse_json(&text, mode).map_err(|e| err("JWT_ROUTE_SCOPES", e))?,
-            ),
+            Some(text) => {
+                Some(RouteScopes::parse_json(&text, mode).map_err(|e| err("JWT_ROUTE_SCOPES", e))?)
+            }
         };
-        let context_claims = csv(
-            &get("JWT_CONTEXT_CLAIMS").unwrap_or_else(|| DEFAULT_CONTEXT_CLAIMS.into()),
-        );
+        let context_claims =
+            csv(&get("JWT_CONTEXT_CLAIMS").unwrap_or_else(|| DEFAULT_CONTEXT_CLAIMS.into()));
         let http_api_format = match get_nonempty("JWT_HTTP_API_RESPONSE")
             .map(|s| s.trim().to_ascii_lowercase())
             .as_deref()
@@ -516,13 +580,25 @@ mod tests {
     #[test]
     fn cognito_single_issuer() {
         let s = settings(&[
-            ("JWT_ISSUER", "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_Abc"),
+            (
+                "JWT_ISSUER",
+                "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_Abc",
+            ),
             ("JWT_AUDIENCE", "client1, client2"),
             ("JWT_TOKEN_USE", "access"),
             ("JWT_ALGORITHMS", "RS256"),
-            ("JWT_JWKS_URI", "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_Abc/.well-known/jwks.json"),
-            ("JWT_REQUIRED_CLAIMS", r#"{"cognito:groups": ["admin", "ops"]}"#),
-            ("JWT_TOKEN_SOURCES", "header:Authorization, cookie:access_token"),
+            (
+                "JWT_JWKS_URI",
+                "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_Abc/.well-known/jwks.json",
+            ),
+            (
+                "JWT_REQUIRED_CLAIMS",
+                r#"{"cognito:groups": ["admin", "ops"]}"#,
+            ),
+            (
+                "JWT_TOKEN_SOURCES",
+                "header:Authorization, cookie:access_token",
+            ),
             ("JWT_ROUTE_SCOPES", r#"{"GET /orders/*": ["orders/read"]}"#),
         ])
         .unwrap();
@@ -551,7 +627,10 @@ mod tests {
         )])
         .unwrap();
         assert_eq!(s.issuers.len(), 2);
-        assert_eq!(s.issuers[0].algorithms, [Algorithm::ES256, Algorithm::RS256]);
+        assert_eq!(
+            s.issuers[0].algorithms,
+            [Algorithm::ES256, Algorithm::RS256]
+        );
         assert_eq!(s.issuers[1].rules.audiences, ["y", "z"]);
         assert_eq!(s.issuers[1].typ, Some(vec!["at+jwt".to_string()]));
     }
@@ -560,28 +639,122 @@ mod tests {
     fn errors_name_the_variable() {
         let cases: &[(&[(&str, &str)], &str)] = &[
             (&[], "JWT_ISSUER"),
-            (&[("JWT_ISSUER", "https://i"), ("JWT_AUDIENCE", " , ")], "JWT_AUDIENCE"),
-            (&[("JWT_ISSUER", "http://i.example.com"), ("JWT_AUDIENCE", "a")], "JWT_ISSUER"),
             (
-                &[("JWT_ISSUER", "https://i"), ("JWT_AUDIENCE", "a"), ("JWT_JWKS_URI", "http://evil.example/jwks")],
+                &[("JWT_ISSUER", "https://i"), ("JWT_AUDIENCE", " , ")],
+                "JWT_AUDIENCE",
+            ),
+            (
+                &[
+                    ("JWT_ISSUER", "http://i.example.com"),
+                    ("JWT_AUDIENCE", "a"),
+                ],
+                "JWT_ISSUER",
+            ),
+            (
+                &[
+                    ("JWT_ISSUER", "https://i"),
+                    ("JWT_AUDIENCE", "a"),
+                    ("JWT_JWKS_URI", "http://evil.example/jwks"),
+                ],
                 "JWT_JWKS_URI",
             ),
-            (&[("JWT_ISSUER", "https://i"), ("JWT_AUDIENCE", "a"), ("JWT_ALGORITHMS", "HS256")], "JWT_ALGORITHMS"),
-            (&[("JWT_ISSUER", "https://i"), ("JWT_AUDIENCE", "a"), ("JWT_TOKEN_USE", "refresh")], "JWT_TOKEN_USE"),
-            (&[("JWT_ISSUER", "https://i"), ("JWT_AUDIENCE", "a"), ("JWT_LEEWAY_SECONDS", "301")], "JWT_LEEWAY_SECONDS"),
-            (&[("JWT_ISSUER", "https://i"), ("JWT_AUDIENCE", "a"), ("JWT_LEEWAY_SECONDS", "-1")], "JWT_LEEWAY_SECONDS"),
-            (&[("JWT_ISSUER", "https://i"), ("JWT_AUDIENCE", "a"), ("JWT_TOKEN_SOURCES", "body:x")], "JWT_TOKEN_SOURCES"),
-            (&[("JWT_ISSUER", "https://i"), ("JWT_AUDIENCE", "a"), ("JWT_ROUTE_SCOPES", "[1]")], "JWT_ROUTE_SCOPES"),
-            (&[("JWT_ISSUER", "https://i"), ("JWT_AUDIENCE", "a"), ("JWT_REQUIRED_CLAIMS", r#"{"a": {}}"#)], "JWT_REQUIRED_CLAIMS"),
-            (&[("JWT_ISSUER", "https://i"), ("JWT_AUDIENCE", "a"), ("JWT_HTTP_API_RESPONSE", "v1")], "JWT_HTTP_API_RESPONSE"),
-            (&[("JWT_ISSUER", "https://i"), ("JWT_AUDIENCE", "a"), ("JWT_JWKS_MAX_AGE_SECONDS", "0")], "JWT_JWKS_MAX_AGE_SECONDS"),
-            (&[("JWT_ISSUERS", "[]")], "JWT_ISSUERS"),
-            (&[("JWT_ISSUERS", r#"[{"issuer": "https://i", "audience": "a"}]"#), ("JWT_ISSUER", "https://i")], "JWT_ISSUERS"),
             (
-                &[("JWT_ISSUERS", r#"[{"issuer": "https://i", "audience": "a"}, {"issuer": "https://i", "audience": "b"}]"#)],
+                &[
+                    ("JWT_ISSUER", "https://i"),
+                    ("JWT_AUDIENCE", "a"),
+                    ("JWT_ALGORITHMS", "HS256"),
+                ],
+                "JWT_ALGORITHMS",
+            ),
+            (
+                &[
+                    ("JWT_ISSUER", "https://i"),
+                    ("JWT_AUDIENCE", "a"),
+                    ("JWT_TOKEN_USE", "refresh"),
+                ],
+                "JWT_TOKEN_USE",
+            ),
+            (
+                &[
+                    ("JWT_ISSUER", "https://i"),
+                    ("JWT_AUDIENCE", "a"),
+                    ("JWT_LEEWAY_SECONDS", "301"),
+                ],
+                "JWT_LEEWAY_SECONDS",
+            ),
+            (
+                &[
+                    ("JWT_ISSUER", "https://i"),
+                    ("JWT_AUDIENCE", "a"),
+                    ("JWT_LEEWAY_SECONDS", "-1"),
+                ],
+                "JWT_LEEWAY_SECONDS",
+            ),
+            (
+                &[
+                    ("JWT_ISSUER", "https://i"),
+                    ("JWT_AUDIENCE", "a"),
+                    ("JWT_TOKEN_SOURCES", "body:x"),
+                ],
+                "JWT_TOKEN_SOURCES",
+            ),
+            (
+                &[
+                    ("JWT_ISSUER", "https://i"),
+                    ("JWT_AUDIENCE", "a"),
+                    ("JWT_ROUTE_SCOPES", "[1]"),
+                ],
+                "JWT_ROUTE_SCOPES",
+            ),
+            (
+                &[
+                    ("JWT_ISSUER", "https://i"),
+                    ("JWT_AUDIENCE", "a"),
+                    ("JWT_REQUIRED_CLAIMS", r#"{"a": {}}"#),
+                ],
+                "JWT_REQUIRED_CLAIMS",
+            ),
+            (
+                &[
+                    ("JWT_ISSUER", "https://i"),
+                    ("JWT_AUDIENCE", "a"),
+                    ("JWT_HTTP_API_RESPONSE", "v1"),
+                ],
+                "JWT_HTTP_API_RESPONSE",
+            ),
+            (
+                &[
+                    ("JWT_ISSUER", "https://i"),
+                    ("JWT_AUDIENCE", "a"),
+                    ("JWT_JWKS_MAX_AGE_SECONDS", "0"),
+                ],
+                "JWT_JWKS_MAX_AGE_SECONDS",
+            ),
+            (&[("JWT_ISSUERS", "[]")], "JWT_ISSUERS"),
+            (
+                &[
+                    (
+                        "JWT_ISSUERS",
+                        r#"[{"issuer": "https://i", "audience": "a"}]"#,
+                    ),
+                    ("JWT_ISSUER", "https://i"),
+                ],
                 "JWT_ISSUERS",
             ),
-            (&[("JWT_ISSUERS", r#"[{"issuer": "https://i", "audience": "a", "jku": "x"}]"#)], "JWT_ISSUERS"),
+            (
+                &[(
+                    "JWT_ISSUERS",
+                    r#"[{"issuer": "https://i", "audience": "a"}, {"issuer": "https://i", "audience": "b"}]"#,
+                )],
+                "JWT_ISSUERS",
+            ),
+            (
+                &[(
+                    "JWT_ISSUERS",
+                    r#"[{"issuer": "https://i", "audience": "a", "jku": "x"}]"#,
+                )],
+                "JWT_ISSUERS",
+            ),
         ];
         for (vars, var) in cases {
             let e = settings(vars).unwrap_err();

@@ -118,7 +118,10 @@ async fn every_supported_algorithm_verifies() {
     let v = verifier().await;
     for alg in algorithms::SUPPORTED {
         let token = sign(alg, kid_for(alg), &claims());
-        let ok = v.verify(&token, now()).await.unwrap_or_else(|e| panic!("{alg:?}: {e}"));
+        let ok = v
+            .verify(&token, now())
+            .await
+            .unwrap_or_else(|e| panic!("{alg:?}: {e}"));
         assert_eq!(ok.subject, "user-1");
         assert_eq!(ok.alg, alg);
         assert_eq!(ok.issuer, ISS);
@@ -132,8 +135,17 @@ async fn every_supported_algorithm_verifies() {
 #[tokio::test]
 async fn allowlist_is_per_issuer() {
     let v = verifier_with(vec![issuer(ISS, &[Algorithm::RS256])]).await;
-    assert!(v.verify(&sign(Algorithm::RS256, "rsa", &claims()), now()).await.is_ok());
-    for alg in [Algorithm::PS256, Algorithm::RS512, Algorithm::ES256, Algorithm::EdDSA] {
+    assert!(
+        v.verify(&sign(Algorithm::RS256, "rsa", &claims()), now())
+            .await
+            .is_ok()
+    );
+    for alg in [
+        Algorithm::PS256,
+        Algorithm::RS512,
+        Algorithm::ES256,
+        Algorithm::EdDSA,
+    ] {
         let err = v.verify(&sign(alg, kid_for(alg), &claims()), now()).await;
         assert_eq!(err.unwrap_err(), JwtError::AlgNotAllowed, "{alg:?}");
     }
@@ -147,9 +159,15 @@ async fn alg_none_and_hmac_with_the_public_key_are_rejected() {
         b64(&json!({"alg": "none", "kid": "rsa"})),
         b64(&claims())
     );
-    assert_eq!(v.verify(&none, now()).await.unwrap_err(), JwtError::Malformed("empty segment"));
+    assert_eq!(
+        v.verify(&none, now()).await.unwrap_err(),
+        JwtError::Malformed("empty segment")
+    );
     let none_sig = format!("{none}c2ln");
-    assert_eq!(v.verify(&none_sig, now()).await.unwrap_err(), JwtError::AlgNone);
+    assert_eq!(
+        v.verify(&none_sig, now()).await.unwrap_err(),
+        JwtError::AlgNone
+    );
 
     // HS256 keyed with the RSA public key as published (the classic confusion attack).
     let public = serde_json::to_vec(&public_jwk(Algorithm::RS256, "rsa", false)).unwrap();
@@ -168,7 +186,10 @@ async fn psychic_signature_is_rejected() {
         b64(&claims()),
         URL_SAFE_NO_PAD.encode([0u8; 64])
     );
-    assert_eq!(v.verify(&token, now()).await.unwrap_err(), JwtError::BadSignature);
+    assert_eq!(
+        v.verify(&token, now()).await.unwrap_err(),
+        JwtError::BadSignature
+    );
 }
 
 #[tokio::test]
@@ -200,11 +221,20 @@ async fn key_must_agree_with_the_token() {
     let v = verifier().await;
     // RSA token naming the EC key, and PS256 on a key pinned to RS256.
     let t = sign(Algorithm::RS256, "ec256", &claims());
-    assert_eq!(v.verify(&t, now()).await.unwrap_err(), JwtError::KeyMismatch);
+    assert_eq!(
+        v.verify(&t, now()).await.unwrap_err(),
+        JwtError::KeyMismatch
+    );
     let t = sign(Algorithm::PS256, "rsa-rs256-only", &claims());
-    assert_eq!(v.verify(&t, now()).await.unwrap_err(), JwtError::KeyMismatch);
+    assert_eq!(
+        v.verify(&t, now()).await.unwrap_err(),
+        JwtError::KeyMismatch
+    );
     let t = sign(Algorithm::ES384, "ec256", &claims());
-    assert_eq!(v.verify(&t, now()).await.unwrap_err(), JwtError::KeyMismatch);
+    assert_eq!(
+        v.verify(&t, now()).await.unwrap_err(),
+        JwtError::KeyMismatch
+    );
 }
 
 #[tokio::test]
@@ -212,8 +242,19 @@ async fn structure_size_and_header_rules() {
     let v = verifier().await;
     let good = sign(Algorithm::RS256, "rsa", &claims());
     let truncated = &good[..good.len() - 10];
-    assert_eq!(v.verify(truncated, now()).await.unwrap_err(), JwtError::BadSignature);
-    for garbage in ["", "abc", "a.b", "a.b.c.d", "....", "!!.??.**", "eyJhbGciOiJSUzI1NiJ9.e30"] {
+    assert_eq!(
+        v.verify(truncated, now()).await.unwrap_err(),
+        JwtError::BadSignature
+    );
+    for garbage in [
+        "",
+        "abc",
+        "a.b",
+        "a.b.c.d",
+        "....",
+        "!!.??.**",
+        "eyJhbGciOiJSUzI1NiJ9.e30",
+    ] {
         let e = v.verify(garbage, now()).await.unwrap_err();
         assert_eq!(e.code(), "malformed", "{garbage:?}");
     }
@@ -229,8 +270,16 @@ async fn structure_size_and_header_rules() {
     };
     let t = encode(&crit, &claims(), &key_for(Algorithm::RS256, false)).unwrap();
     assert_eq!(v.verify(&t, now()).await.unwrap_err(), JwtError::CritHeader);
-    let no_kid = encode(&Header::new(Algorithm::RS256), &claims(), &key_for(Algorithm::RS256, false)).unwrap();
-    assert_eq!(v.verify(&no_kid, now()).await.unwrap_err(), JwtError::MissingKid);
+    let no_kid = encode(
+        &Header::new(Algorithm::RS256),
+        &claims(),
+        &key_for(Algorithm::RS256, false),
+    )
+    .unwrap();
+    assert_eq!(
+        v.verify(&no_kid, now()).await.unwrap_err(),
+        JwtError::MissingKid
+    );
 }
 
 #[tokio::test]
@@ -242,16 +291,25 @@ async fn typ_is_checked_when_configured() {
     header.kid = Some("rsa".into());
     let key = key_for(Algorithm::RS256, false);
     assert_eq!(
-        v.verify(&encode(&header, &claims(), &key).unwrap(), now()).await.unwrap_err(),
+        v.verify(&encode(&header, &claims(), &key).unwrap(), now())
+            .await
+            .unwrap_err(),
         JwtError::WrongTyp
     );
     for typ in ["at+jwt", "AT+JWT", "application/at+jwt"] {
         header.typ = Some(typ.into());
-        assert!(v.verify(&encode(&header, &claims(), &key).unwrap(), now()).await.is_ok(), "{typ}");
+        assert!(
+            v.verify(&encode(&header, &claims(), &key).unwrap(), now())
+                .await
+                .is_ok(),
+            "{typ}"
+        );
     }
     header.typ = None;
     assert_eq!(
-        v.verify(&encode(&header, &claims(), &key).unwrap(), now()).await.unwrap_err(),
+        v.verify(&encode(&header, &claims(), &key).unwrap(), now())
+            .await
+            .unwrap_err(),
         JwtError::WrongTyp
     );
 }
@@ -266,7 +324,10 @@ async fn claims_are_enforced_after_the_signature() {
         (json!({"iat": NOW + 60}), JwtError::IssuedInFuture),
         (json!({"aud": "someone-else"}), JwtError::WrongAudience),
         (json!({"sub": null}), JwtError::MissingSub),
-        (json!({"iss": "https://evil.example.com"}), JwtError::UnknownIssuer),
+        (
+            json!({"iss": "https://evil.example.com"}),
+            JwtError::UnknownIssuer,
+        ),
         (json!({"iss": null}), JwtError::UnknownIssuer),
     ];
     for (change, expected) in cases {
@@ -279,7 +340,11 @@ async fn claims_are_enforced_after_the_signature() {
             }
         }
         let token = sign(Algorithm::RS256, "rsa", &c);
-        assert_eq!(v.verify(&token, now()).await.unwrap_err(), expected, "{change}");
+        assert_eq!(
+            v.verify(&token, now()).await.unwrap_err(),
+            expected,
+            "{change}"
+        );
     }
 }
 
@@ -287,7 +352,10 @@ async fn claims_are_enforced_after_the_signature() {
 async fn issuer_is_chosen_by_iss_and_keys_do_not_cross() {
     let b_keys = json!({"keys": [public_jwk(Algorithm::ES256, "b-key", true)]}).to_string();
     let v = Verifier::new(
-        vec![issuer(ISS, &[Algorithm::RS256]), issuer(ISS_B, &[Algorithm::ES256])],
+        vec![
+            issuer(ISS, &[Algorithm::RS256]),
+            issuer(ISS_B, &[Algorithm::ES256]),
+        ],
         CacheConfig::default(),
         16 * 1024,
         |cfg| {
@@ -300,24 +368,36 @@ async fn issuer_is_chosen_by_iss_and_keys_do_not_cross() {
     );
     let t0 = Instant::now();
     assert!(v.prefetch(t0).await.iter().all(|(_, r)| r.is_ok()));
-    let at = Now { unix: NOW, instant: t0 };
+    let at = Now {
+        unix: NOW,
+        instant: t0,
+    };
     let mut c = claims();
     c["iss"] = json!(ISS_B);
-    let ok = v.verify(&sign(Algorithm::ES256, "b-key", &c), at).await.unwrap();
+    let ok = v
+        .verify(&sign(Algorithm::ES256, "b-key", &c), at)
+        .await
+        .unwrap();
     assert_eq!(ok.issuer, ISS_B);
     // Issuer A's kid is unknown under issuer B, and B's alg is not allowed for A.
     assert_eq!(
-        v.verify(&sign(Algorithm::RS256, "rsa", &c), at).await.unwrap_err(),
+        v.verify(&sign(Algorithm::RS256, "rsa", &c), at)
+            .await
+            .unwrap_err(),
         JwtError::AlgNotAllowed
     );
     assert_eq!(
-        v.verify(&sign(Algorithm::ES256, "ec256", &c), at).await.unwrap_err(),
+        v.verify(&sign(Algorithm::ES256, "ec256", &c), at)
+            .await
+            .unwrap_err(),
         JwtError::UnknownKid
     );
     let mut a = claims();
     a["iss"] = json!(ISS);
     assert_eq!(
-        v.verify(&sign(Algorithm::ES256, "b-key", &a), at).await.unwrap_err(),
+        v.verify(&sign(Algorithm::ES256, "b-key", &a), at)
+            .await
+            .unwrap_err(),
         JwtError::AlgNotAllowed
     );
 }

@@ -176,7 +176,8 @@ impl<F: JwksFetcher> Verifier<F> {
             });
         }
         let mut parts = token.split('.');
-        let (Some(h), Some(p), Some(s), None) = (parts.next(), parts.next(), parts.next(), parts.next())
+        let (Some(h), Some(p), Some(s), None) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
         else {
             return Err(JwtError::Malformed("not three segments"));
         };
@@ -249,9 +250,10 @@ fn map_decode_error(kind: &ErrorKind) -> JwtError {
         | ErrorKind::InvalidEddsaKey
         | ErrorKind::InvalidRsaKey(_)
         | ErrorKind::InvalidKeyFormat => JwtError::KeyMismatch,
-        ErrorKind::Base64(_) | ErrorKind::Json(_) | ErrorKind::Utf8(_) | ErrorKind::InvalidToken => {
-            JwtError::Malformed("undecodable")
-        }
+        ErrorKind::Base64(_)
+        | ErrorKind::Json(_)
+        | ErrorKind::Utf8(_)
+        | ErrorKind::InvalidToken => JwtError::Malformed("undecodable"),
         _ => JwtError::BadSignature,
     }
 }

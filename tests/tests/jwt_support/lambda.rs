@@ -45,11 +45,15 @@ pub struct Lambda {
 
 /// Path of a built function binary (`target/debug/<name>` or `$PORTCULLIS_BIN_DIR/<name>`).
 pub fn binary(name: &str) -> PathBuf {
-    let dir = std::env::var_os("PORTCULLIS_BIN_DIR").map(PathBuf::from).unwrap_or_else(|| {
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/debug")
-    });
+    let dir = std::env::var_os("PORTCULLIS_BIN_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/debug"));
     let path = dir.join(name);
-    assert!(path.exists(), "{} missing: cargo build -p {name}", path.display());
+    assert!(
+        path.exists(),
+        "{} missing: cargo build -p {name}",
+        path.display()
+    );
     path
 }
 
@@ -65,7 +69,10 @@ impl Lambda {
         });
         let app = Router::new()
             .route("/2018-06-01/runtime/invocation/next", get(next))
-            .route("/2018-06-01/runtime/invocation/{id}/response", post(response))
+            .route(
+                "/2018-06-01/runtime/invocation/{id}/response",
+                post(response),
+            )
             .route("/2018-06-01/runtime/invocation/{id}/error", post(error))
             .route("/2018-06-01/runtime/init/error", post(init_error))
             .with_state(Arc::clone(&emu));
@@ -105,7 +112,11 @@ impl Lambda {
     pub async fn invoke(&self, event: Value) -> Result<Value, InvokeError> {
         let id = format!("req-{}", self.ids.fetch_add(1, Ordering::SeqCst));
         let (reply_tx, reply_rx) = oneshot::channel();
-        self.emu.pending.lock().unwrap().insert(id.clone(), reply_tx);
+        self.emu
+            .pending
+            .lock()
+            .unwrap()
+            .insert(id.clone(), reply_tx);
         self.tx.send((id, event)).unwrap();
         tokio::time::timeout(Duration::from_secs(30), reply_rx)
             .await
@@ -126,20 +137,42 @@ async fn next(State(emu): State<Arc<Emu>>) -> impl IntoResponse {
     if let Some(ready) = emu.ready.lock().unwrap().take() {
         let _ = ready.send(());
     }
-    let (id, event) = emu.queue.lock().await.recv().await.expect("emulator closed");
-    let deadline = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_millis() as u64 + 3000;
+    let (id, event) = emu
+        .queue
+        .lock()
+        .await
+        .recv()
+        .await
+        .expect("emulator closed");
+    let deadline = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as u64
+        + 3000;
     let mut headers = HeaderMap::new();
     headers.insert("lambda-runtime-aws-request-id", id.parse().unwrap());
-    headers.insert("lambda-runtime-deadline-ms", deadline.to_string().parse().unwrap());
+    headers.insert(
+        "lambda-runtime-deadline-ms",
+        deadline.to_string().parse().unwrap(),
+    );
     headers.insert(
         "lambda-runtime-invoked-function-arn",
-        "arn:aws:lambda:eu-west-1:123456789012:function:test-function".parse().unwrap(),
+        "arn:aws:lambda:eu-west-1:123456789012:function:test-function"
+            .parse()
+            .unwrap(),
     );
-    headers.insert("lambda-runtime-trace-id", "Root=1-00000000-000000000000000000000000".parse().unwrap());
+    headers.insert(
+        "lambda-runtime-trace-id",
+        "Root=1-00000000-000000000000000000000000".parse().unwrap(),
+    );
     (headers, axum::Json(event))
 }
 
-async fn response(State(emu): State<Arc<Emu>>, UrlPath(id): UrlPath<String>, body: Bytes) -> &'static str {
+async fn response(
+    State(emu): State<Arc<Emu>>,
+    UrlPath(id): UrlPath<String>,
+    body: Bytes,
+) -> &'static str {
     let value = serde_json::from_slice(&body).unwrap_or(Value::Null);
     if let Some(reply) = emu.pending.lock().unwrap().remove(&id) {
         let _ = reply.send(Ok(value));
@@ -147,7 +180,11 @@ async fn response(State(emu): State<Arc<Emu>>, UrlPath(id): UrlPath<String>, bod
     "{}"
 }
 
-async fn error(State(emu): State<Arc<Emu>>, UrlPath(id): UrlPath<String>, body: Bytes) -> &'static str {
+async fn error(
+    State(emu): State<Arc<Emu>>,
+    UrlPath(id): UrlPath<String>,
+    body: Bytes,
+) -> &'static str {
     let v: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
     let err = InvokeError {
         error_type: v["errorType"].as_str().unwrap_or_default().to_owned(),

@@ -135,7 +135,9 @@ async fn jwks(State(s): State<Arc<ServerState>>) -> Response {
     let body = s.jwks.lock().unwrap().clone();
     match fault {
         Fault::None => axum::Json(body).into_response(),
-        Fault::Status(code) => (StatusCode::from_u16(code).unwrap(), "upstream error").into_response(),
+        Fault::Status(code) => {
+            (StatusCode::from_u16(code).unwrap(), "upstream error").into_response()
+        }
         Fault::Garbage => (
             [(header::CONTENT_TYPE, "text/html")],
             "<html><body>Service Unavailable</body></html>",
@@ -171,7 +173,13 @@ pub fn mint(spec: &Value) -> Value {
     let venv = root.join(".venv/bin/python");
     let python = std::env::var_os("PYTHON")
         .map(PathBuf::from)
-        .unwrap_or_else(|| if venv.exists() { venv } else { PathBuf::from("python3") });
+        .unwrap_or_else(|| {
+            if venv.exists() {
+                venv
+            } else {
+                PathBuf::from("python3")
+            }
+        });
     let mut child = Command::new(&python)
         .arg(root.join("functions/jwt-authorizer/mint-tokens.py"))
         .arg("spec")
@@ -186,7 +194,10 @@ pub fn mint(spec: &Value) -> Value {
         stdin.write_all(spec.to_string().as_bytes()).unwrap();
     }
     let out = child.wait_with_output().unwrap();
-    assert!(out.status.success(), "mint-tokens.py failed (PyJWT installed? run `make setup`)");
+    assert!(
+        out.status.success(),
+        "mint-tokens.py failed (PyJWT installed? run `make setup`)"
+    );
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
