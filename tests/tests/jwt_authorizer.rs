@@ -7,8 +7,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use jwt_support::lambda::{Lambda, binary};
 use jwt_support::*;
+use portcullis_harness::{InvokeError, Lambda, binary};
 
 const AUD: &str = "orders-api";
 const ROUTES: &str = r#"{"GET /orders/*": ["orders:read"], "POST /orders": ["orders:write"], "$connect": ["orders:read"]}"#;
@@ -24,13 +24,26 @@ const ALL_ALGS: [(&str, &str); 9] = [
     ("EdDSA", "ed"),
 ];
 
+/// Start the binary and wait until init (settings, JWKS prefetch) is done.
 async fn spawn(env: &[(&str, &str)]) -> Lambda {
-    Lambda::spawn(&binary("jwt-authorizer"), env).await
+    let env: Vec<(String, String)> = env
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    let mut lambda = Lambda::spawn(&binary("jwt-authorizer"), &env)
+        .await
+        .unwrap();
+    lambda.wait_ready().await.unwrap();
+    lambda
 }
 
 /// The decision as the test sees it: the response JSON, or the error message.
-async fn call(lambda: &Lambda, event: Value) -> Result<Value, String> {
-    lambda.invoke(event).await.map_err(|e| e.error_message)
+async fn call(lambda: &mut Lambda, event: Value) -> Result<Value, String> {
+    match lambda.invoke(&event).await {
+        Ok(v) => Ok(v),
+        Err(InvokeError::Function { message, .. }) => Err(message),
+        Err(other) => panic!("invocation failed: {other}"),
+    }
 }
 
 fn unauthorized() -> Result<Value, String> {
@@ -115,7 +128,7 @@ async fn every_allowed_algorithm_passes_and_every_attack_is_refused() {
     let jwks = &minted["jwks"];
     server.set_keys(&[&jwks["rsa"], &jwks["ec256"], &jwks["ec384"], &jwks["ed"]]);
 
-    let lambda = spawn(&[
+    let mut lambda = spawn(&[
         ("JWT_ISSUER", &iss),
         ("JWT_AUDIENCE", AUD),
         (
@@ -140,7 +153,7 @@ async fn every_allowed_algorithm_passes_and_every_attack_is_refused() {
         "context": {"scope": "orders:read profile", "sub": "user-1"}
     });
     for (alg, _) in ALL_ALGS {
-        let got = call(&lambda, rest_token(&t(&format!("ok-{alg}")), &get)).await;
+        let got = call(&mut lambda, rest_token(&t(&format!("ok-{alg}")), &get)).await;
         assert_eq!(got, Ok(expected_allow.clone()), "{alg}");
     }
 
@@ -161,7 +174,7 @@ async fn every_allowed_algorithm_passes_and_every_attack_is_refused() {
         "embedded-jwk-own-kid",
     ] {
         assert_eq!(
-            call(&lambda, rest_token(&t(name), &get)).await,
+            call(&mut lambda, rest_token(&t(name), &get)).await,
             unauthorized(),
             "{name}"
         );
@@ -176,7 +189,7 @@ async fn every_allowed_algorithm_passes_and_every_attack_is_refused() {
         ("1 MiB", huge),
     ] {
         assert_eq!(
-            call(&lambda, rest_token(&bad, &get)).await,
+            call(&mut lambda, rest_token(&bad, &get)).await,
             unauthorized(),
             "{what}"
         );
@@ -184,26 +197,26 @@ async fn every_allowed_algorithm_passes_and_every_attack_is_refused() {
     // Not Bearer, missing, and two different tokens in one request.
     let basic =
         json!({"type": "TOKEN", "authorizationToken": format!("Basic {good}"), "methodArn": get});
-    assert_eq!(call(&lambda, basic).await, unauthorized());
+    assert_eq!(call(&mut lambda, basic).await, unauthorized());
     assert_eq!(
-        call(&lambda, rest_request(json!({}), json!({}))).await,
+        call(&mut lambda, rest_request(json!({}), json!({}))).await,
         unauthorized()
     );
     let two = rest_request(
         json!({"authorization": format!("Bearer {good}"), "cookie": format!("access_token={}", t("ok-ES256"))}),
         json!({}),
     );
-    assert_eq!(call(&lambda, two).await, unauthorized());
+    assert_eq!(call(&mut lambda, two).await, unauthorized());
     // The same token in header and cookie is one token.
     let same = rest_request(
         json!({"authorization": format!("Bearer {good}"), "cookie": format!("access_token={good}")}),
         json!({}),
     );
-    assert_eq!(call(&lambda, same).await, Ok(expected_allow.clone()));
+    assert_eq!(call(&mut lambda, same).await, Ok(expected_allow.clone()));
 
     // Valid token, scope missing for the route: a policy without it (403), covering what the
     // token may use — not Unauthorized.
-    let write = call(&lambda, rest_token(&t("scope-write"), &get))
+    let write = call(&mut lambda, rest_token(&t("scope-write"), &get))
         .await
         .unwrap();
     assert_eq!(
@@ -211,7 +224,7 @@ async fn every_allowed_algorithm_passes_and_every_attack_is_refused() {
         json!({"principalId": "user-1", "policyDocument": policy("Allow", &[rest_resource("POST/orders")]),
                "context": {"scope": "orders:write", "sub": "user-1"}})
     );
-    let none = call(&lambda, rest_token(&t("scope-none"), &get))
+    let none = call(&mut lambda, rest_token(&t("scope-none"), &get))
         .await
         .unwrap();
     assert_eq!(
@@ -222,33 +235,43 @@ async fn every_allowed_algorithm_passes_and_every_attack_is_refused() {
 
     // HTTP API 2.0 simple responses and WebSocket $connect (token in the query string).
     assert_eq!(
-        call(&lambda, http_v2(&good, "GET", "orders/42")).await,
+        call(&mut lambda, http_v2(&good, "GET", "orders/42")).await,
         Ok(
             json!({"isAuthorized": true, "context": {"scope": "orders:read profile", "sub": "user-1"}})
         )
     );
     assert_eq!(
-        call(&lambda, http_v2(&good, "POST", "orders")).await,
+        call(&mut lambda, http_v2(&good, "POST", "orders")).await,
         Ok(
             json!({"isAuthorized": false, "context": {"scope": "orders:read profile", "sub": "user-1"}})
         )
     );
     assert_eq!(
-        call(&lambda, http_v2("garbage", "GET", "orders/42")).await,
+        call(&mut lambda, http_v2("garbage", "GET", "orders/42")).await,
         unauthorized()
     );
     let ws_arn = format!("arn:aws:execute-api:eu-west-1:{ACCOUNT}:w1s2o3c4k5/live/$connect");
     assert_eq!(
-        call(&lambda, websocket(&good)).await,
+        call(&mut lambda, websocket(&good)).await,
         Ok(
             json!({"principalId": "user-1", "policyDocument": policy("Allow", &[ws_arn]),
                   "context": {"scope": "orders:read profile", "sub": "user-1"}})
         )
     );
     assert_eq!(
-        call(&lambda, websocket(&t("expired"))).await,
+        call(&mut lambda, websocket(&t("expired"))).await,
         unauthorized()
     );
+
+    // No token (nor any part of one) ever reaches the logs.
+    let logs = lambda.logs();
+    assert!(
+        logs.iter().any(|l| l.contains("unknown_kid")),
+        "reason codes are logged"
+    );
+    for line in &logs {
+        assert!(!line.contains("eyJ"), "token in log line: {line}");
+    }
 
     // Only the issuer's JWKS was ever fetched — never the jku/x5u URLs, which point at the same
     // server's /jwks.json: the unknown kids above were within the re-fetch interval of the
@@ -278,7 +301,7 @@ async fn cognito_token_use_and_client_id() {
         access("refresh", json!({"token_use": "refresh"})),
     ]}));
     server.set_keys(&[&minted["jwks"]["rsa"]]);
-    let lambda = spawn(&[
+    let mut lambda = spawn(&[
         ("JWT_ISSUER", &iss),
         ("JWT_AUDIENCE", "app-client-1"),
         ("JWT_TOKEN_USE", "access"),
@@ -290,7 +313,7 @@ async fn cognito_token_use_and_client_id() {
     let get = rest_arn("GET", "orders/42");
     let tok = |n: &str| minted["tokens"][n].as_str().unwrap().to_owned();
     assert_eq!(
-        call(&lambda, rest_token(&tok("access-ok"), &get)).await,
+        call(&mut lambda, rest_token(&tok("access-ok"), &get)).await,
         Ok(
             json!({"principalId": "user-1", "policyDocument": policy("Allow", &[rest_resource("*/*")]),
                   "context": {"client_id": "app-client-1", "sub": "user-1", "token_use": "access"}})
@@ -298,7 +321,7 @@ async fn cognito_token_use_and_client_id() {
     );
     for name in ["access-other-client", "id-token", "refresh"] {
         assert_eq!(
-            call(&lambda, rest_token(&tok(name), &get)).await,
+            call(&mut lambda, rest_token(&tok(name), &get)).await,
             unauthorized(),
             "{name}"
         );
@@ -323,7 +346,7 @@ async fn unknown_kid_flood_costs_at_most_one_fetch_per_interval() {
         .collect();
     let minted = mint(&json!({"keys": ["rsa"], "tokens": random}));
     server.set_keys(&[&minted["jwks"]["rsa"]]);
-    let lambda = spawn(&[
+    let mut lambda = spawn(&[
         ("JWT_ISSUER", &iss),
         ("JWT_AUDIENCE", AUD),
         ("JWT_JWKS_URI", &server.jwks_uri()),
@@ -333,19 +356,8 @@ async fn unknown_kid_flood_costs_at_most_one_fetch_per_interval() {
     let get = rest_arn("GET", "orders/42");
     assert_eq!(server.jwks_hits(), 1);
     let started = Instant::now();
-    let flood = |range: std::ops::Range<usize>| {
-        let lambda = &lambda;
-        let minted = &minted;
-        let get = &get;
-        async move {
-            for i in range {
-                let t = minted["tokens"][format!("r{i}")].as_str().unwrap();
-                assert_eq!(call(lambda, rest_token(t, get)).await, unauthorized());
-            }
-        }
-    };
     // Right after the init fetch: 100 random kids cost no fetch.
-    flood(0..100).await;
+    flood(&mut lambda, &minted, &get, 0..100).await;
     let first = server.jwks_hits() - 1;
     assert!(
         started.elapsed() < Duration::from_secs(3),
@@ -354,13 +366,20 @@ async fn unknown_kid_flood_costs_at_most_one_fetch_per_interval() {
     // After the interval: 100 more cost exactly one fetch.
     tokio::time::sleep(Duration::from_millis(3100).saturating_sub(started.elapsed())).await;
     let before = server.jwks_hits();
-    flood(100..200).await;
+    flood(&mut lambda, &minted, &get, 100..200).await;
     let second = server.jwks_hits() - before;
     eprintln!(
         "JWKS fetches under 100 random kids: {first} (within interval of init), {second} (after it)"
     );
     assert_eq!(first, 0);
     assert_eq!(second, 1);
+}
+
+async fn flood(lambda: &mut Lambda, minted: &Value, arn: &str, range: std::ops::Range<usize>) {
+    for i in range {
+        let t = minted["tokens"][format!("r{i}")].as_str().unwrap();
+        assert_eq!(call(lambda, rest_token(t, arn)).await, unauthorized());
+    }
 }
 
 fn fastrand_u64(seed: usize) -> u64 {
@@ -382,7 +401,7 @@ async fn rotation_new_key_without_restart_removed_key_after_max_age() {
     ]}));
     let (old_jwk, new_jwk) = (&minted["jwks"]["rsa"], &minted["jwks"]["rsa-new"]);
     server.set_keys(&[old_jwk]);
-    let lambda = spawn(&[
+    let mut lambda = spawn(&[
         ("JWT_ISSUER", &iss),
         ("JWT_AUDIENCE", AUD),
         ("JWT_JWKS_URI", &server.jwks_uri()),
@@ -397,27 +416,39 @@ async fn rotation_new_key_without_restart_removed_key_after_max_age() {
         json!({"principalId": "user-1", "policyDocument": policy("Allow", &[rest_resource("*/*")]),
         "context": {"iss": iss, "scope": "orders:read profile", "sub": "user-1"}}),
     );
-    assert_eq!(call(&lambda, rest_token(&tok("old"), &get)).await, allow);
+    assert_eq!(
+        call(&mut lambda, rest_token(&tok("old"), &get)).await,
+        allow
+    );
     // Not published yet.
     tokio::time::sleep(Duration::from_millis(1100)).await;
     assert_eq!(
-        call(&lambda, rest_token(&tok("new"), &get)).await,
+        call(&mut lambda, rest_token(&tok("new"), &get)).await,
         unauthorized()
     );
     // Published: accepted on the next unknown-kid re-fetch, no restart.
     server.set_keys(&[old_jwk, new_jwk]);
     tokio::time::sleep(Duration::from_millis(1100)).await;
-    assert_eq!(call(&lambda, rest_token(&tok("new"), &get)).await, allow);
+    assert_eq!(
+        call(&mut lambda, rest_token(&tok("new"), &get)).await,
+        allow
+    );
     // Old key withdrawn: still cached until the max age, refused after it.
     server.set_keys(&[new_jwk]);
     let fetched_new = Instant::now();
-    assert_eq!(call(&lambda, rest_token(&tok("old"), &get)).await, allow);
+    assert_eq!(
+        call(&mut lambda, rest_token(&tok("old"), &get)).await,
+        allow
+    );
     tokio::time::sleep(Duration::from_millis(4200).saturating_sub(fetched_new.elapsed())).await;
     assert_eq!(
-        call(&lambda, rest_token(&tok("old"), &get)).await,
+        call(&mut lambda, rest_token(&tok("old"), &get)).await,
         unauthorized()
     );
-    assert_eq!(call(&lambda, rest_token(&tok("new"), &get)).await, allow);
+    assert_eq!(
+        call(&mut lambda, rest_token(&tok("new"), &get)).await,
+        allow
+    );
     assert!(start.elapsed() < Duration::from_secs(20));
 }
 
@@ -447,9 +478,12 @@ async fn jwks_down_slow_or_garbage_fails_closed_within_the_deadline() {
     }
 
     // Down: nothing listens.
-    let lambda = spawn_owned(&base_env(closed_port_url().await)).await;
+    let mut lambda = spawn_owned(&base_env(closed_port_url().await)).await;
     let t = Instant::now();
-    assert_eq!(call(&lambda, rest_token(&good, &get)).await, unauthorized());
+    assert_eq!(
+        call(&mut lambda, rest_token(&good, &get)).await,
+        unauthorized()
+    );
     assert!(
         t.elapsed() < Duration::from_secs(2),
         "down: {:?}",
@@ -464,10 +498,10 @@ async fn jwks_down_slow_or_garbage_fails_closed_within_the_deadline() {
         ("oversized", Fault::Huge),
     ] {
         server.set_fault(fault);
-        let lambda = spawn_owned(&base_env(server.jwks_uri())).await;
+        let mut lambda = spawn_owned(&base_env(server.jwks_uri())).await;
         let t = Instant::now();
         assert_eq!(
-            call(&lambda, rest_token(&good, &get)).await,
+            call(&mut lambda, rest_token(&good, &get)).await,
             unauthorized(),
             "{what}"
         );
@@ -480,7 +514,7 @@ async fn jwks_down_slow_or_garbage_fails_closed_within_the_deadline() {
         server.set_fault(Fault::None);
         tokio::time::sleep(Duration::from_millis(1100)).await;
         assert!(
-            call(&lambda, rest_token(&good, &get)).await.is_ok(),
+            call(&mut lambda, rest_token(&good, &get)).await.is_ok(),
             "{what}: recovery"
         );
     }
@@ -489,17 +523,17 @@ async fn jwks_down_slow_or_garbage_fails_closed_within_the_deadline() {
     let mut env = base_env(server.jwks_uri());
     env.push(("JWT_JWKS_MAX_AGE_SECONDS".into(), "1".into()));
     env.push(("JWT_JWKS_MAX_STALE_SECONDS".into(), "2".into()));
-    let lambda = spawn_owned(&env).await;
+    let mut lambda = spawn_owned(&env).await;
     let fetched = Instant::now();
     server.set_fault(Fault::Status(503));
     tokio::time::sleep(Duration::from_millis(1200)).await;
     assert!(
-        call(&lambda, rest_token(&good, &get)).await.is_ok(),
+        call(&mut lambda, rest_token(&good, &get)).await.is_ok(),
         "stale copy serves"
     );
     tokio::time::sleep(Duration::from_millis(3300).saturating_sub(fetched.elapsed())).await;
     assert_eq!(
-        call(&lambda, rest_token(&good, &get)).await,
+        call(&mut lambda, rest_token(&good, &get)).await,
         unauthorized(),
         "stale bound"
     );
@@ -507,8 +541,11 @@ async fn jwks_down_slow_or_garbage_fails_closed_within_the_deadline() {
 
     // Discovery naming another issuer: never trusted.
     server.set_discovery_issuer("https://impostor.example.com");
-    let lambda = spawn(&[("JWT_ISSUER", &iss), ("JWT_AUDIENCE", AUD)]).await;
-    assert_eq!(call(&lambda, rest_token(&good, &get)).await, unauthorized());
+    let mut lambda = spawn(&[("JWT_ISSUER", &iss), ("JWT_AUDIENCE", AUD)]).await;
+    assert_eq!(
+        call(&mut lambda, rest_token(&good, &get)).await,
+        unauthorized()
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -534,13 +571,13 @@ async fn sample_events_match_expected() {
         }
     }
     let pairs: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-    let lambda = spawn(&pairs).await;
+    let mut lambda = spawn(&pairs).await;
     let expected = read("expected.json");
     let expected = expected.as_object().unwrap();
     assert_eq!(expected.len(), 9);
     for (file, outcome) in expected {
         let event = read(file);
-        let got = call(&lambda, event.clone()).await;
+        let got = call(&mut lambda, event.clone()).await;
         let verdict = match &got {
             Err(msg) if msg == "Unauthorized" => "Unauthorized",
             Err(other) => panic!("{file}: unexpected error {other}"),

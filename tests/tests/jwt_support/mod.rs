@@ -4,8 +4,6 @@
 
 #![allow(dead_code)]
 
-pub mod lambda;
-
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
