@@ -519,6 +519,28 @@ async fn jwks_down_slow_or_garbage_fails_closed_within_the_deadline() {
         );
     }
 
+    // A JWKS timeout longer than the invocation: the function still answers before its deadline.
+    let mut env = base_env(server.jwks_uri());
+    env.retain(|(k, _)| k != "JWT_JWKS_TIMEOUT_MS");
+    env.push(("JWT_JWKS_TIMEOUT_MS".into(), "20000".into()));
+    env.push(("JWT_JWKS_MAX_AGE_SECONDS".into(), "1".into()));
+    env.push(("JWT_JWKS_MAX_STALE_SECONDS".into(), "0".into()));
+    let mut lambda = spawn_owned(&env).await;
+    server.set_fault(Fault::Slow(Duration::from_secs(8)));
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    lambda.timeout = Duration::from_secs(2);
+    let t = Instant::now();
+    assert_eq!(
+        call(&mut lambda, rest_token(&good, &get)).await,
+        unauthorized(),
+        "deadline"
+    );
+    let took = t.elapsed();
+    assert!(took < Duration::from_secs(2), "deadline: {took:?}");
+    eprintln!("slow JWKS, 2 s deadline: Unauthorized after {took:?}");
+    server.set_fault(Fault::None);
+    drop(lambda);
+
     // Keep-last-good within the bound, then fail closed.
     let mut env = base_env(server.jwks_uri());
     env.push(("JWT_JWKS_MAX_AGE_SECONDS".into(), "1".into()));
@@ -601,5 +623,61 @@ async fn sample_events_match_expected() {
             }
         };
         assert_eq!(verdict, outcome.as_str().unwrap(), "{file}: {got:?}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn several_issuers_each_with_its_own_keys_and_audiences() {
+    let (a, b) = (JwksServer::start().await, JwksServer::start().await);
+    let (iss_a, iss_b) = (a.base().to_owned(), b.base().to_owned());
+    let with = |iss: &str, aud: &str| claims(iss, json!({"aud": aud}));
+    let minted = mint(&json!({"keys": ["rsa", "ec256"], "tokens": [
+        token("a-ok", "rsa", "RS256", "rsa", with(&iss_a, "orders-api")),
+        token("b-ok", "ec256", "ES256", "ec256", with(&iss_b, "partner-api")),
+        token("a-aud-of-b", "rsa", "RS256", "rsa", with(&iss_a, "partner-api")),
+        token("b-claims-a-key", "rsa", "RS256", "rsa", with(&iss_b, "partner-api")),
+        token("a-claims-b-key", "ec256", "ES256", "ec256", with(&iss_a, "orders-api")),
+        token("unlisted-issuer", "rsa", "RS256", "rsa", with("https://other.example.com", "orders-api")),
+    ]}));
+    a.set_keys(&[&minted["jwks"]["rsa"]]);
+    b.set_keys(&[&minted["jwks"]["ec256"]]);
+    let issuers = json!([
+        {"issuer": iss_a, "audience": "orders-api"},
+        {"issuer": iss_b, "audience": ["partner-api"], "algorithms": ["ES256"], "jwks_uri": b.jwks_uri()}
+    ])
+    .to_string();
+    let mut lambda = spawn(&[("JWT_ISSUERS", &issuers), ("JWT_CONTEXT_CLAIMS", "iss")]).await;
+    assert_eq!(
+        (
+            a.discovery_hits(),
+            a.jwks_hits(),
+            b.discovery_hits(),
+            b.jwks_hits()
+        ),
+        (1, 1, 0, 1)
+    );
+    let get = rest_arn("GET", "orders/42");
+    let tok = |n: &str| minted["tokens"][n].as_str().unwrap().to_owned();
+    for (name, iss) in [("a-ok", &iss_a), ("b-ok", &iss_b)] {
+        assert_eq!(
+            call(&mut lambda, rest_token(&tok(name), &get)).await,
+            Ok(
+                json!({"principalId": "user-1", "policyDocument": policy("Allow", &[rest_resource("*/*")]),
+                      "context": {"iss": iss}})
+            ),
+            "{name}"
+        );
+    }
+    for name in [
+        "a-aud-of-b",
+        "b-claims-a-key",
+        "a-claims-b-key",
+        "unlisted-issuer",
+    ] {
+        assert_eq!(
+            call(&mut lambda, rest_token(&tok(name), &get)).await,
+            unauthorized(),
+            "{name}"
+        );
     }
 }
