@@ -24,8 +24,43 @@ const ALL_ALGS: [(&str, &str); 9] = [
     ("EdDSA", "ed"),
 ];
 
+/// The function under test, counting invocations to find each one's log line.
+struct Fun {
+    lambda: Lambda,
+    calls: u64,
+}
+
+impl Fun {
+    /// The decision as the test sees it: the response JSON, or the error message.
+    async fn call(&mut self, event: Value) -> Result<Value, String> {
+        self.calls += 1;
+        match self.lambda.invoke(&event).await {
+            Ok(v) => Ok(v),
+            Err(InvokeError::Function { message, .. }) => Err(message),
+            Err(other) => panic!("invocation failed: {other}"),
+        }
+    }
+
+    /// The reason code the function logged for its last invocation.
+    async fn last_reason(&self) -> String {
+        let id = format!("\"requestId\":\"req-{:08}\"", self.calls);
+        for _ in 0..200 {
+            let found = self.lambda.logs().into_iter().find_map(|line| {
+                let v: Value = serde_json::from_str(&line).ok()?;
+                (line.contains(&id) && v["fields"]["reason"].is_string())
+                    .then(|| v["fields"]["reason"].as_str().unwrap().to_owned())
+            });
+            if let Some(reason) = found {
+                return reason;
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        panic!("no reason logged for invocation {}", self.calls);
+    }
+}
+
 /// Start the binary and wait until init (settings, JWKS prefetch) is done.
-async fn spawn(env: &[(&str, &str)]) -> Lambda {
+async fn spawn(env: &[(&str, &str)]) -> Fun {
     let env: Vec<(String, String)> = env
         .iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
@@ -34,16 +69,7 @@ async fn spawn(env: &[(&str, &str)]) -> Lambda {
         .await
         .unwrap();
     lambda.wait_ready().await.unwrap();
-    lambda
-}
-
-/// The decision as the test sees it: the response JSON, or the error message.
-async fn call(lambda: &mut Lambda, event: Value) -> Result<Value, String> {
-    match lambda.invoke(&event).await {
-        Ok(v) => Ok(v),
-        Err(InvokeError::Function { message, .. }) => Err(message),
-        Err(other) => panic!("invocation failed: {other}"),
-    }
+    Fun { lambda, calls: 0 }
 }
 
 fn unauthorized() -> Result<Value, String> {
@@ -153,70 +179,88 @@ async fn every_allowed_algorithm_passes_and_every_attack_is_refused() {
         "context": {"scope": "orders:read profile", "sub": "user-1"}
     });
     for (alg, _) in ALL_ALGS {
-        let got = call(&mut lambda, rest_token(&t(&format!("ok-{alg}")), &get)).await;
+        let got = lambda
+            .call(rest_token(&t(&format!("ok-{alg}")), &get))
+            .await;
         assert_eq!(got, Ok(expected_allow.clone()), "{alg}");
     }
 
-    for name in [
-        "expired",
-        "no-exp",
-        "future-nbf",
-        "future-iat",
-        "wrong-iss",
-        "wrong-aud",
-        "no-sub",
-        "unknown-kid",
-        "rsa-claims-es-key",
-        "alg-none",
-        "hs256-pubkey",
-        "psychic",
-        "embedded-jwk",
-        "embedded-jwk-own-kid",
+    for (name, reason) in [
+        ("expired", "expired"),
+        ("no-exp", "missing_exp"),
+        ("future-nbf", "not_yet_valid"),
+        ("future-iat", "iat_in_future"),
+        ("wrong-iss", "unknown_issuer"),
+        ("wrong-aud", "wrong_audience"),
+        ("no-sub", "missing_sub"),
+        ("unknown-kid", "unknown_kid"),
+        ("rsa-claims-es-key", "key_mismatch"),
+        ("alg-none", "alg_none"),
+        ("hs256-pubkey", "alg_hmac"),
+        ("psychic", "bad_signature"),
+        ("embedded-jwk", "bad_signature"),
+        ("embedded-jwk-own-kid", "unknown_kid"),
     ] {
         assert_eq!(
-            call(&mut lambda, rest_token(&t(name), &get)).await,
+            lambda.call(rest_token(&t(name), &get)).await,
             unauthorized(),
             "{name}"
         );
+        assert_eq!(lambda.last_reason().await, reason, "{name}");
     }
     let good = t("ok-RS256");
     let truncated = &good[..good.len() - 20];
     let huge = format!("{good}{}", "A".repeat(1 << 20));
-    for (what, bad) in [
-        ("truncated", truncated.to_owned()),
-        ("garbage", "not-a-jwt".to_owned()),
-        ("two segments", "eyJhbGciOiJSUzI1NiJ9.e30".to_owned()),
-        ("1 MiB", huge),
+    for (what, bad, reasons) in [
+        // A shortened signature either no longer decodes or no longer verifies.
+        (
+            "truncated",
+            truncated.to_owned(),
+            &["bad_signature", "malformed"][..],
+        ),
+        ("garbage", "not-a-jwt".to_owned(), &["malformed"][..]),
+        (
+            "two segments",
+            "eyJhbGciOiJSUzI1NiJ9.e30".to_owned(),
+            &["malformed"][..],
+        ),
+        ("1 MiB", huge, &["token_too_large"][..]),
     ] {
         assert_eq!(
-            call(&mut lambda, rest_token(&bad, &get)).await,
+            lambda.call(rest_token(&bad, &get)).await,
             unauthorized(),
             "{what}"
         );
+        let reason = lambda.last_reason().await;
+        assert!(reasons.contains(&reason.as_str()), "{what}: {reason}");
     }
     // Not Bearer, missing, and two different tokens in one request.
     let basic =
         json!({"type": "TOKEN", "authorizationToken": format!("Basic {good}"), "methodArn": get});
-    assert_eq!(call(&mut lambda, basic).await, unauthorized());
+    assert_eq!(lambda.call(basic).await, unauthorized());
+    assert_eq!(lambda.last_reason().await, "not_bearer");
     assert_eq!(
-        call(&mut lambda, rest_request(json!({}), json!({}))).await,
+        lambda.call(rest_request(json!({}), json!({}))).await,
         unauthorized()
     );
+    assert_eq!(lambda.last_reason().await, "missing_token");
     let two = rest_request(
         json!({"authorization": format!("Bearer {good}"), "cookie": format!("access_token={}", t("ok-ES256"))}),
         json!({}),
     );
-    assert_eq!(call(&mut lambda, two).await, unauthorized());
+    assert_eq!(lambda.call(two).await, unauthorized());
+    assert_eq!(lambda.last_reason().await, "ambiguous_token");
     // The same token in header and cookie is one token.
     let same = rest_request(
         json!({"authorization": format!("Bearer {good}"), "cookie": format!("access_token={good}")}),
         json!({}),
     );
-    assert_eq!(call(&mut lambda, same).await, Ok(expected_allow.clone()));
+    assert_eq!(lambda.call(same).await, Ok(expected_allow.clone()));
 
     // Valid token, scope missing for the route: a policy without it (403), covering what the
     // token may use — not Unauthorized.
-    let write = call(&mut lambda, rest_token(&t("scope-write"), &get))
+    let write = lambda
+        .call(rest_token(&t("scope-write"), &get))
         .await
         .unwrap();
     assert_eq!(
@@ -224,7 +268,8 @@ async fn every_allowed_algorithm_passes_and_every_attack_is_refused() {
         json!({"principalId": "user-1", "policyDocument": policy("Allow", &[rest_resource("POST/orders")]),
                "context": {"scope": "orders:write", "sub": "user-1"}})
     );
-    let none = call(&mut lambda, rest_token(&t("scope-none"), &get))
+    let none = lambda
+        .call(rest_token(&t("scope-none"), &get))
         .await
         .unwrap();
     assert_eq!(
@@ -235,36 +280,33 @@ async fn every_allowed_algorithm_passes_and_every_attack_is_refused() {
 
     // HTTP API 2.0 simple responses and WebSocket $connect (token in the query string).
     assert_eq!(
-        call(&mut lambda, http_v2(&good, "GET", "orders/42")).await,
+        lambda.call(http_v2(&good, "GET", "orders/42")).await,
         Ok(
             json!({"isAuthorized": true, "context": {"scope": "orders:read profile", "sub": "user-1"}})
         )
     );
     assert_eq!(
-        call(&mut lambda, http_v2(&good, "POST", "orders")).await,
+        lambda.call(http_v2(&good, "POST", "orders")).await,
         Ok(
             json!({"isAuthorized": false, "context": {"scope": "orders:read profile", "sub": "user-1"}})
         )
     );
     assert_eq!(
-        call(&mut lambda, http_v2("garbage", "GET", "orders/42")).await,
+        lambda.call(http_v2("garbage", "GET", "orders/42")).await,
         unauthorized()
     );
     let ws_arn = format!("arn:aws:execute-api:eu-west-1:{ACCOUNT}:w1s2o3c4k5/live/$connect");
     assert_eq!(
-        call(&mut lambda, websocket(&good)).await,
+        lambda.call(websocket(&good)).await,
         Ok(
             json!({"principalId": "user-1", "policyDocument": policy("Allow", &[ws_arn]),
                   "context": {"scope": "orders:read profile", "sub": "user-1"}})
         )
     );
-    assert_eq!(
-        call(&mut lambda, websocket(&t("expired"))).await,
-        unauthorized()
-    );
+    assert_eq!(lambda.call(websocket(&t("expired"))).await, unauthorized());
 
     // No token (nor any part of one) ever reaches the logs.
-    let logs = lambda.logs();
+    let logs = lambda.lambda.logs();
     assert!(
         logs.iter().any(|l| l.contains("unknown_kid")),
         "reason codes are logged"
@@ -313,7 +355,7 @@ async fn cognito_token_use_and_client_id() {
     let get = rest_arn("GET", "orders/42");
     let tok = |n: &str| minted["tokens"][n].as_str().unwrap().to_owned();
     assert_eq!(
-        call(&mut lambda, rest_token(&tok("access-ok"), &get)).await,
+        lambda.call(rest_token(&tok("access-ok"), &get)).await,
         Ok(
             json!({"principalId": "user-1", "policyDocument": policy("Allow", &[rest_resource("*/*")]),
                   "context": {"client_id": "app-client-1", "sub": "user-1", "token_use": "access"}})
@@ -321,7 +363,7 @@ async fn cognito_token_use_and_client_id() {
     );
     for name in ["access-other-client", "id-token", "refresh"] {
         assert_eq!(
-            call(&mut lambda, rest_token(&tok(name), &get)).await,
+            lambda.call(rest_token(&tok(name), &get)).await,
             unauthorized(),
             "{name}"
         );
@@ -375,10 +417,10 @@ async fn unknown_kid_flood_costs_at_most_one_fetch_per_interval() {
     assert_eq!(second, 1);
 }
 
-async fn flood(lambda: &mut Lambda, minted: &Value, arn: &str, range: std::ops::Range<usize>) {
+async fn flood(lambda: &mut Fun, minted: &Value, arn: &str, range: std::ops::Range<usize>) {
     for i in range {
         let t = minted["tokens"][format!("r{i}")].as_str().unwrap();
-        assert_eq!(call(lambda, rest_token(t, arn)).await, unauthorized());
+        assert_eq!(lambda.call(rest_token(t, arn)).await, unauthorized());
     }
 }
 
@@ -416,39 +458,27 @@ async fn rotation_new_key_without_restart_removed_key_after_max_age() {
         json!({"principalId": "user-1", "policyDocument": policy("Allow", &[rest_resource("*/*")]),
         "context": {"iss": iss, "scope": "orders:read profile", "sub": "user-1"}}),
     );
-    assert_eq!(
-        call(&mut lambda, rest_token(&tok("old"), &get)).await,
-        allow
-    );
+    assert_eq!(lambda.call(rest_token(&tok("old"), &get)).await, allow);
     // Not published yet.
     tokio::time::sleep(Duration::from_millis(1100)).await;
     assert_eq!(
-        call(&mut lambda, rest_token(&tok("new"), &get)).await,
+        lambda.call(rest_token(&tok("new"), &get)).await,
         unauthorized()
     );
     // Published: accepted on the next unknown-kid re-fetch, no restart.
     server.set_keys(&[old_jwk, new_jwk]);
     tokio::time::sleep(Duration::from_millis(1100)).await;
-    assert_eq!(
-        call(&mut lambda, rest_token(&tok("new"), &get)).await,
-        allow
-    );
+    assert_eq!(lambda.call(rest_token(&tok("new"), &get)).await, allow);
     // Old key withdrawn: still cached until the max age, refused after it.
     server.set_keys(&[new_jwk]);
     let fetched_new = Instant::now();
-    assert_eq!(
-        call(&mut lambda, rest_token(&tok("old"), &get)).await,
-        allow
-    );
+    assert_eq!(lambda.call(rest_token(&tok("old"), &get)).await, allow);
     tokio::time::sleep(Duration::from_millis(4200).saturating_sub(fetched_new.elapsed())).await;
     assert_eq!(
-        call(&mut lambda, rest_token(&tok("old"), &get)).await,
+        lambda.call(rest_token(&tok("old"), &get)).await,
         unauthorized()
     );
-    assert_eq!(
-        call(&mut lambda, rest_token(&tok("new"), &get)).await,
-        allow
-    );
+    assert_eq!(lambda.call(rest_token(&tok("new"), &get)).await, allow);
     assert!(start.elapsed() < Duration::from_secs(20));
 }
 
@@ -472,7 +502,7 @@ async fn jwks_down_slow_or_garbage_fails_closed_within_the_deadline() {
             ("JWT_JWKS_REFETCH_INTERVAL_SECONDS".into(), "1".into()),
         ]
     };
-    async fn spawn_owned(env: &[(String, String)]) -> Lambda {
+    async fn spawn_owned(env: &[(String, String)]) -> Fun {
         let pairs: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
         spawn(&pairs).await
     }
@@ -480,15 +510,13 @@ async fn jwks_down_slow_or_garbage_fails_closed_within_the_deadline() {
     // Down: nothing listens.
     let mut lambda = spawn_owned(&base_env(closed_port_url().await)).await;
     let t = Instant::now();
-    assert_eq!(
-        call(&mut lambda, rest_token(&good, &get)).await,
-        unauthorized()
-    );
+    assert_eq!(lambda.call(rest_token(&good, &get)).await, unauthorized());
     assert!(
         t.elapsed() < Duration::from_secs(2),
         "down: {:?}",
         t.elapsed()
     );
+    assert_eq!(lambda.last_reason().await, "jwks_unavailable");
     drop(lambda);
 
     for (what, fault) in [
@@ -501,7 +529,7 @@ async fn jwks_down_slow_or_garbage_fails_closed_within_the_deadline() {
         let mut lambda = spawn_owned(&base_env(server.jwks_uri())).await;
         let t = Instant::now();
         assert_eq!(
-            call(&mut lambda, rest_token(&good, &get)).await,
+            lambda.call(rest_token(&good, &get)).await,
             unauthorized(),
             "{what}"
         );
@@ -514,7 +542,7 @@ async fn jwks_down_slow_or_garbage_fails_closed_within_the_deadline() {
         server.set_fault(Fault::None);
         tokio::time::sleep(Duration::from_millis(1100)).await;
         assert!(
-            call(&mut lambda, rest_token(&good, &get)).await.is_ok(),
+            lambda.call(rest_token(&good, &get)).await.is_ok(),
             "{what}: recovery"
         );
     }
@@ -528,15 +556,16 @@ async fn jwks_down_slow_or_garbage_fails_closed_within_the_deadline() {
     let mut lambda = spawn_owned(&env).await;
     server.set_fault(Fault::Slow(Duration::from_secs(8)));
     tokio::time::sleep(Duration::from_millis(1100)).await;
-    lambda.timeout = Duration::from_secs(2);
+    lambda.lambda.timeout = Duration::from_secs(2);
     let t = Instant::now();
     assert_eq!(
-        call(&mut lambda, rest_token(&good, &get)).await,
+        lambda.call(rest_token(&good, &get)).await,
         unauthorized(),
         "deadline"
     );
     let took = t.elapsed();
     assert!(took < Duration::from_secs(2), "deadline: {took:?}");
+    assert_eq!(lambda.last_reason().await, "deadline");
     eprintln!("slow JWKS, 2 s deadline: Unauthorized after {took:?}");
     server.set_fault(Fault::None);
     drop(lambda);
@@ -550,12 +579,12 @@ async fn jwks_down_slow_or_garbage_fails_closed_within_the_deadline() {
     server.set_fault(Fault::Status(503));
     tokio::time::sleep(Duration::from_millis(1200)).await;
     assert!(
-        call(&mut lambda, rest_token(&good, &get)).await.is_ok(),
+        lambda.call(rest_token(&good, &get)).await.is_ok(),
         "stale copy serves"
     );
     tokio::time::sleep(Duration::from_millis(3300).saturating_sub(fetched.elapsed())).await;
     assert_eq!(
-        call(&mut lambda, rest_token(&good, &get)).await,
+        lambda.call(rest_token(&good, &get)).await,
         unauthorized(),
         "stale bound"
     );
@@ -564,10 +593,7 @@ async fn jwks_down_slow_or_garbage_fails_closed_within_the_deadline() {
     // Discovery naming another issuer: never trusted.
     server.set_discovery_issuer("https://impostor.example.com");
     let mut lambda = spawn(&[("JWT_ISSUER", &iss), ("JWT_AUDIENCE", AUD)]).await;
-    assert_eq!(
-        call(&mut lambda, rest_token(&good, &get)).await,
-        unauthorized()
-    );
+    assert_eq!(lambda.call(rest_token(&good, &get)).await, unauthorized());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -599,7 +625,7 @@ async fn sample_events_match_expected() {
     assert_eq!(expected.len(), 9);
     for (file, outcome) in expected {
         let event = read(file);
-        let got = call(&mut lambda, event.clone()).await;
+        let got = lambda.call(event.clone()).await;
         let verdict = match &got {
             Err(msg) if msg == "Unauthorized" => "Unauthorized",
             Err(other) => panic!("{file}: unexpected error {other}"),
@@ -660,7 +686,7 @@ async fn several_issuers_each_with_its_own_keys_and_audiences() {
     let tok = |n: &str| minted["tokens"][n].as_str().unwrap().to_owned();
     for (name, iss) in [("a-ok", &iss_a), ("b-ok", &iss_b)] {
         assert_eq!(
-            call(&mut lambda, rest_token(&tok(name), &get)).await,
+            lambda.call(rest_token(&tok(name), &get)).await,
             Ok(
                 json!({"principalId": "user-1", "policyDocument": policy("Allow", &[rest_resource("*/*")]),
                       "context": {"iss": iss}})
@@ -675,7 +701,7 @@ async fn several_issuers_each_with_its_own_keys_and_audiences() {
         "unlisted-issuer",
     ] {
         assert_eq!(
-            call(&mut lambda, rest_token(&tok(name), &get)).await,
+            lambda.call(rest_token(&tok(name), &get)).await,
             unauthorized(),
             "{name}"
         );

@@ -159,10 +159,7 @@ async fn alg_none_and_hmac_with_the_public_key_are_rejected() {
         b64(&json!({"alg": "none", "kid": "rsa"})),
         b64(&claims())
     );
-    assert_eq!(
-        v.verify(&none, now()).await.unwrap_err(),
-        JwtError::Malformed("empty segment")
-    );
+    assert_eq!(v.verify(&none, now()).await.unwrap_err(), JwtError::AlgNone);
     let none_sig = format!("{none}c2ln");
     assert_eq!(
         v.verify(&none_sig, now()).await.unwrap_err(),

@@ -181,7 +181,7 @@ impl<F: JwksFetcher> Verifier<F> {
         else {
             return Err(JwtError::Malformed("not three segments"));
         };
-        if h.is_empty() || p.is_empty() || s.is_empty() {
+        if h.is_empty() || p.is_empty() {
             return Err(JwtError::Malformed("empty segment"));
         }
         let header = decode_segment(h, "header")?;
@@ -190,6 +190,9 @@ impl<F: JwksFetcher> Verifier<F> {
             .and_then(Value::as_str)
             .ok_or(JwtError::Malformed("no alg"))?;
         let alg = algorithms::from_name(alg)?;
+        if s.is_empty() {
+            return Err(JwtError::Malformed("empty signature"));
+        }
         if header.contains_key("crit") {
             return Err(JwtError::CritHeader);
         }
