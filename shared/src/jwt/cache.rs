@@ -88,7 +88,7 @@ impl<F: JwksFetcher> JwksCache<F> {
     }
 
     /// Fetch now (at init); returns the number of usable keys.
-    pub async fn prefetch(&self, now: Instant) -> Result<usize, FetchError> {
+    pub async fn prefetch(self: &Arc<Self>, now: Instant) -> Result<usize, FetchError> {
         let seen = self.snapshot().attempts;
         self.refresh(seen, now).await;
         let state = self.snapshot();
@@ -177,8 +177,15 @@ impl<F: JwksFetcher> JwksCache<F> {
         });
     }
 
-    /// Single-flight fetch: if another attempt completed since `seen`, use its outcome.
-    async fn refresh(&self, seen: u64, now: Instant) {
+    /// Single-flight fetch: if another attempt completed since `seen`, use its outcome. The
+    /// fetch runs as its own task, so a caller cancelled by its deadline does not cancel it: the
+    /// attempt is still recorded and later callers share its result instead of starting over.
+    async fn refresh(self: &Arc<Self>, seen: u64, now: Instant) {
+        let cache = Arc::clone(self);
+        let _ = tokio::spawn(async move { cache.refresh_now(seen, now).await }).await;
+    }
+
+    async fn refresh_now(&self, seen: u64, now: Instant) {
         let _flight = self.flight.lock().await;
         if self.snapshot().attempts != seen {
             return;
@@ -288,6 +295,24 @@ pub(crate) mod tests {
         for t in tasks {
             assert_eq!(t.await.unwrap().unwrap_err(), JwtError::UnknownKid);
         }
+        assert_eq!(c.fetcher().calls(), 2);
+    }
+
+    #[tokio::test]
+    async fn a_caller_cancelled_by_its_deadline_does_not_cancel_the_fetch() {
+        let c = cache(jwks(&["a"]));
+        let t0 = Instant::now();
+        c.prefetch(t0).await.unwrap();
+        c.fetcher().set_delay(Duration::from_millis(200));
+        let cut = tokio::time::timeout(Duration::from_millis(20), c.key("zz", t0 + 11 * S)).await;
+        assert!(cut.is_err(), "the caller gave up");
+        tokio::time::sleep(Duration::from_millis(400)).await;
+        assert_eq!((c.fetcher().calls(), c.attempts()), (2, 2));
+        // The attempt counts: the next unknown kid within the interval costs nothing.
+        assert_eq!(
+            c.key("zz", t0 + 12 * S).await.unwrap_err(),
+            JwtError::UnknownKid
+        );
         assert_eq!(c.fetcher().calls(), 2);
     }
 
