@@ -368,6 +368,26 @@ async fn cognito_token_use_and_client_id() {
             "{name}"
         );
     }
+
+    // HTTP API payload 2.0 with IAM responses: the whole-API policy instead of isAuthorized.
+    let mut iam = spawn(&[
+        ("JWT_ISSUER", &iss),
+        ("JWT_AUDIENCE", "app-client-1"),
+        ("JWT_TOKEN_USE", "access"),
+        ("JWT_JWKS_URI", &server.jwks_uri()),
+        ("JWT_CONTEXT_CLAIMS", "client_id"),
+        ("JWT_HTTP_API_RESPONSE", "iam"),
+    ])
+    .await;
+    let http_all = format!("arn:aws:execute-api:eu-west-1:{ACCOUNT}:h1t2p3a4p5/$default/*/*");
+    assert_eq!(
+        iam.call(http_v2(&tok("access-ok"), "GET", "orders/42"))
+            .await,
+        Ok(
+            json!({"principalId": "user-1", "policyDocument": policy("Allow", &[http_all]),
+                  "context": {"client_id": "app-client-1"}})
+        )
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -478,6 +478,9 @@ impl JwtSettings {
             )?),
             max_bytes: parse_num(get, "JWT_JWKS_MAX_BYTES", DEFAULT_JWKS_MAX_BYTES)?,
         };
+        if http.max_bytes < 256 {
+            return Err(err("JWT_JWKS_MAX_BYTES", "must be at least 256"));
+        }
         if http.timeout.is_zero() || http.connect_timeout.is_zero() {
             return Err(err("JWT_JWKS_TIMEOUT_MS", "timeouts must be at least 1 ms"));
         }
