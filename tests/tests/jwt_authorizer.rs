@@ -631,7 +631,14 @@ async fn sample_events_match_expected() {
     let mut env: Vec<(String, String)> = env_text
         .lines()
         .filter_map(|l| l.split_once('='))
-        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .map(|(k, v)| {
+            // Single-quoted values (dotenv style, as cargo lambda reads them) are literal.
+            let v = v
+                .strip_prefix('\'')
+                .and_then(|v| v.strip_suffix('\''))
+                .unwrap_or(v);
+            (k.to_owned(), v.to_owned())
+        })
         .collect();
     for (k, v) in &mut env {
         if k == "JWT_JWKS_URI" {
