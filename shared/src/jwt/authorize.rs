@@ -338,6 +338,46 @@ mod tests {
     }
 
     #[test]
+    fn websocket_policies_name_route_keys_only() {
+        let routes = RouteScopes::parse_json(
+            r#"{"GET /orders/*": ["r"], "$connect": ["r"], "$default": []}"#,
+            ScopeMode::Any,
+        )
+        .unwrap();
+        let policy = RoutePolicy::new(Some(routes)).unwrap();
+        let ws = AuthorizerRequest::from_value(&json!({
+            "type": "REQUEST",
+            "methodArn": "arn:aws:execute-api:eu-west-1:123456789012:w1s2o3/live/$connect",
+            "headers": {}, "requestContext": {"routeKey": "$connect", "eventType": "CONNECT",
+            "connectionId": "c=", "apiId": "w1s2o3", "stage": "live"}
+        }))
+        .unwrap();
+        let d = policy
+            .decide(&verified(&["r"], json!({})), &ws, &[])
+            .unwrap();
+        let resources = &serde_json::to_value(&d.policy).unwrap()["Statement"][0]["Resource"];
+        assert_eq!(
+            resources,
+            &json!([
+                "arn:aws:execute-api:eu-west-1:123456789012:w1s2o3/live/$connect",
+                "arn:aws:execute-api:eu-west-1:123456789012:w1s2o3/live/$default"
+            ])
+        );
+        let rest = rest_request(json!({}), json!({}), json!({}));
+        let d = policy
+            .decide(&verified(&["r"], json!({})), &rest, &[])
+            .unwrap();
+        let resources = &serde_json::to_value(&d.policy).unwrap()["Statement"][0]["Resource"];
+        assert_eq!(
+            resources,
+            &json!([
+                "arn:aws:execute-api:eu-west-1:123456789012:a1b2c3/prod/$default",
+                "arn:aws:execute-api:eu-west-1:123456789012:a1b2c3/prod/GET/orders/*"
+            ])
+        );
+    }
+
+    #[test]
     fn context_is_flattened() {
         let t = verified(
             &[],
