@@ -30,7 +30,7 @@ setup: $(STAMP) $(SETUP_STEPS) ## install the project's tools: venv (moto, cargo
 	rustup component add rustfmt clippy >/dev/null 2>&1 || true
 
 demo: setup ## build the functions and run them locally on every sample event against a moto SSM
-	cargo build --release $(addprefix -p ,$(FUNCTIONS)) -p portcullis-harness --bin portcullis-demo
+	cargo build --release $(addprefix -p ,$(FUNCTIONS)) -p portcullis-harness
 	./target/release/portcullis-demo --functions-dir target/release --events-dir events
 
 lint: ## cargo fmt --check and clippy -D warnings

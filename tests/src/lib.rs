@@ -39,6 +39,43 @@ pub fn sample_event(function: &str, file: &str) -> serde_json::Value {
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
+/// The decision API Gateway would take for `event`'s own route: the simple response's
+/// `isAuthorized`, or the IAM policy evaluated on the event's `methodArn`/`routeArn` (an
+/// explicit Deny wins; no matching Allow is a Deny); `Unauthorized` / `Error(<type>)` otherwise.
+pub fn decision_for(
+    event: &serde_json::Value,
+    result: &Result<serde_json::Value, InvokeError>,
+) -> String {
+    let Ok(response) = result else {
+        return decision_of(result);
+    };
+    let Some(statements) = response["policyDocument"]["Statement"].as_array() else {
+        return decision_of(result);
+    };
+    let arn = event["methodArn"]
+        .as_str()
+        .or(event["routeArn"].as_str())
+        .unwrap_or_default();
+    let matching = |effect: &str| {
+        statements.iter().any(|s| {
+            s["Effect"] == effect
+                && s.get("Condition").is_none()
+                && s["Resource"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .chain(std::iter::once(&s["Resource"]))
+                    .filter_map(serde_json::Value::as_str)
+                    .any(|r| portcullis::policy::wildcard_match(r, arn))
+        })
+    };
+    if matching("Deny") || !matching("Allow") {
+        "Deny".into()
+    } else {
+        "Allow".into()
+    }
+}
+
 /// The decision a response carries: `Allow`/`Deny` from an IAM policy's first statement or a
 /// simple response's `isAuthorized`; `Unauthorized` or `Error(<type>)` for a function error.
 pub fn decision_of(result: &Result<serde_json::Value, InvokeError>) -> String {

@@ -3,6 +3,8 @@
 //! decision differs from the one the sample expects.
 
 mod header_secret;
+mod jwt;
+mod samples;
 mod table;
 
 use std::path::PathBuf;
@@ -39,6 +41,7 @@ async fn main() {
     );
     let mut total = table::Tally::default();
     total += header_secret::run(&ctx).await;
+    total += jwt::run(&ctx).await;
     println!(
         "\n{} of {} decisions as expected{}",
         total.ok,

@@ -1,0 +1,58 @@
+//! Demo of the JWT authorizer: `events/jwt-authorizer/jwks.json` served on loopback, the
+//! settings of `events/jwt-authorizer/demo.env`, every sample event.
+
+use axum::Router;
+use axum::routing::get;
+
+use crate::DemoContext;
+use crate::samples;
+use crate::table::Tally;
+
+const FUNCTION: &str = "jwt-authorizer";
+
+pub async fn run(ctx: &DemoContext) -> Tally {
+    let dir = ctx.events_dir.join(FUNCTION);
+    let jwks = std::fs::read_to_string(dir.join("jwks.json")).unwrap_or_default();
+    let listener = match tokio::net::TcpListener::bind("127.0.0.1:0").await {
+        Ok(l) => l,
+        Err(e) => {
+            println!("{FUNCTION}: cannot serve the JWKS: {e}");
+            return Tally { ok: 0, wrong: 1 };
+        }
+    };
+    let jwks_uri = format!("http://{}/jwks.json", listener.local_addr().expect("bound"));
+    let app = Router::new().route(
+        "/jwks.json",
+        get(move || {
+            let body = jwks.clone();
+            async move { ([("content-type", "application/json")], body) }
+        }),
+    );
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    let env_text = std::fs::read_to_string(dir.join("demo.env")).unwrap_or_default();
+    let env: Vec<(String, String)> = env_text
+        .lines()
+        .filter_map(|l| l.split_once('='))
+        .map(|(k, v)| {
+            let v = v
+                .strip_prefix('\'')
+                .and_then(|v| v.strip_suffix('\''))
+                .unwrap_or(v);
+            let v = if k == "JWT_JWKS_URI" {
+                jwks_uri.as_str()
+            } else {
+                v
+            };
+            (k.to_owned(), v.to_owned())
+        })
+        .collect();
+    samples::run(
+        ctx,
+        FUNCTION,
+        &env,
+        &format!("settings of demo.env, JWKS at {jwks_uri}"),
+    )
+    .await
+}

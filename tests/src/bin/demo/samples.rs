@@ -1,0 +1,63 @@
+//! Runs one function on every sample event of its `events/<function>/expected.json`.
+
+use std::collections::BTreeMap;
+
+use portcullis_harness::{Lambda, decision_for};
+use serde_json::Value;
+
+use crate::DemoContext;
+use crate::table::{self, Tally};
+
+/// Starts `function` with `env`, prints a heading with `setup`, invokes every listed event.
+pub async fn run(
+    ctx: &DemoContext,
+    function: &str,
+    env: &[(String, String)],
+    setup: &str,
+) -> Tally {
+    let mut tally = Tally::default();
+    let binary = ctx.functions_dir.join(function);
+    let mut lambda = match Lambda::spawn(&binary, env).await {
+        Ok(l) => l,
+        Err(e) => {
+            println!("{function}: cannot start {}: {e}", binary.display());
+            tally.wrong += 1;
+            return tally;
+        }
+    };
+    let init = lambda.wait_ready().await.map_or_else(
+        |e| format!("error: {e}"),
+        |d| format!("{:.1} ms", d.as_secs_f64() * 1e3),
+    );
+    table::heading(function, &format!("{setup}; ready in {init}"));
+    let dir = ctx.events_dir.join(function);
+    let expected: BTreeMap<String, String> = std::fs::read_to_string(dir.join("expected.json"))
+        .ok()
+        .and_then(|t| serde_json::from_str(&t).ok())
+        .unwrap_or_default();
+    if expected.is_empty() {
+        table::row(&mut tally, "expected.json", "?", "samples", "none found");
+    }
+    for (name, want) in &expected {
+        let read =
+            std::fs::read_to_string(dir.join(name)).map(|t| serde_json::from_str::<Value>(&t));
+        let Ok(Ok(event)) = read else {
+            table::row(&mut tally, name, "?", want, "unreadable");
+            continue;
+        };
+        let decision = decision_for(&event, &lambda.invoke(&event).await);
+        table::row(&mut tally, name, payload_format(&event), want, &decision);
+    }
+    println!();
+    tally
+}
+
+fn payload_format(event: &Value) -> &'static str {
+    match (event["version"].as_str(), event["type"].as_str()) {
+        (Some("2.0"), _) => "http-v2",
+        (Some("1.0"), _) => "http-v1",
+        (_, Some("TOKEN")) => "rest-token",
+        _ if event["requestContext"]["connectionId"].is_string() => "websocket",
+        _ => "rest-request",
+    }
+}
