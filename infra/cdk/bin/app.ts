@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Example app: `npx cdk deploy -c mode=header-secret` (or api-key, sigv4; a comma list synthesizes several).
 // Context: mode, region (default $CDK_DEFAULT_REGION or eu-west-1), architecture (arm64 | x86_64),
-// jwtIssuer / jwtAudience (api-key mode: attaches the jwt-authorizer to the REST API).
+// jwtIssuer / jwtAudience (api-key mode: attaches the jwt-authorizer to the REST API),
+// originSecretVersionStage (rotation, docs/infra.md), originSignerZip (default target/edge/origin-signer.zip).
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { App, Validations } from 'aws-cdk-lib';
@@ -29,16 +30,24 @@ for (const mode of modes) {
   if (mode === 'api-key' && ctx('jwtIssuer')) {
     callerAuthorizer = { kind: 'jwt', issuer: ctx('jwtIssuer')!, audience: ctx('jwtAudience')?.split(',') };
   }
+  let originSignerZip: string | undefined;
   if (mode === 'sigv4') {
-    const zip = path.resolve(__dirname, '..', '..', '..', 'target', 'edge', 'origin-signer.zip');
+    const zip = path.resolve(ctx('originSignerZip') ?? path.join(__dirname, '..', '..', '..', 'target', 'edge', 'origin-signer.zip'));
     if (!fs.existsSync(zip)) {
       throw new Error(`sigv4 mode needs the packaged edge signer ${zip}: run \`make edge-package\` first`);
     }
+    originSignerZip = zip;
   }
   new PortcullisStack(app, stackNames[mode], {
     env: { account, region },
     description: `portcullis - APIs reachable only through CloudFront (${mode})`,
-    api: { mode, architecture, callerAuthorizer },
+    api: {
+      mode,
+      architecture,
+      callerAuthorizer,
+      originSecretVersionStage: ctx('originSecretVersionStage'),
+      originSignerCode: mode === 'sigv4' ? lambda.Code.fromAsset(originSignerZip!) : undefined,
+    },
   });
 }
 
