@@ -343,6 +343,9 @@ def test_request_authorizer_role_reads_only_the_rules_parameter(deployed):
     assert sub_text(ssm[0]["Resource"]) == "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter${RulesParameterName}"
     env = t.resources["RequestAuthorizerFunction"]["Properties"]["Environment"]["Variables"]
     assert env["RULES_PARAMETER_NAME"] == {"Ref": "RulesParameterName"}
+    # The tenant key header is the cache key, and not x-api-key, which CloudFront overwrites.
+    assert env["API_KEY_HEADER"] == {"Ref": "RequestIdentityHeader"}
+    assert t.value(env["API_KEY_HEADER"]) == "x-tenant-key"
 
 
 def test_rust_functions_build_with_cargo_lambda_for_al2023(source):

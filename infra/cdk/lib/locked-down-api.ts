@@ -35,7 +35,10 @@ export interface RequestCallerAuthorizer {
   readonly kind: 'request';
   /** RULES_PARAMETER_NAME, with the leading slash. */
   readonly rulesParameterName: string;
-  /** Header API Gateway keys its decision cache on, with the method and resource. Default x-api-key. */
+  /**
+   * Header carrying the tenant's API key (API_KEY_HEADER), also the decision cache key with the
+   * method and resource. Default x-tenant-key: CloudFront overwrites x-api-key with the usage-plan key.
+   */
   readonly identityHeader?: string;
 }
 
@@ -385,9 +388,11 @@ export class LockedDownApi extends Construct {
     if (caller.kind === 'jwt') {
       const env: Record<string, string> = {
         JWT_ISSUER: caller.issuer,
-        JWT_AUDIENCE: (caller.audience ?? []).join(','),
         JWT_ALGORITHMS: (caller.algorithms ?? ['RS256']).join(','),
       };
+      if (caller.audience?.length) {
+        env.JWT_AUDIENCE = caller.audience.join(',');
+      }
       if (caller.jwksUri) {
         env.JWT_JWKS_URI = caller.jwksUri;
       }
@@ -406,13 +411,17 @@ export class LockedDownApi extends Construct {
       actions: ['ssm:GetParameter'],
       resources: [stack.formatArn({ service: 'ssm', resource: 'parameter', resourceName: caller.rulesParameterName.replace(/^\//, '') })],
     }));
-    const fn = rustFunction('RequestAuthorizer', 'request-authorizer', role, { RULES_PARAMETER_NAME: caller.rulesParameterName });
+    const identityHeader = (caller.identityHeader ?? 'x-tenant-key').toLowerCase();
+    const fn = rustFunction('RequestAuthorizer', 'request-authorizer', role, {
+      RULES_PARAMETER_NAME: caller.rulesParameterName,
+      API_KEY_HEADER: identityHeader,
+    });
     return new apigw.RequestAuthorizer(this, 'RestRequestAuthorizer', {
       authorizerName: 'request',
       handler: fn,
       // Tenant rules grant routes: the method and resource are part of the cache key.
       identitySources: [
-        apigw.IdentitySource.header(caller.identityHeader ?? 'x-api-key'),
+        apigw.IdentitySource.header(identityHeader),
         apigw.IdentitySource.context('httpMethod'),
         apigw.IdentitySource.context('resourcePath'),
       ],
