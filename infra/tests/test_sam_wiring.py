@@ -357,3 +357,16 @@ def test_rust_functions_build_with_cargo_lambda_for_al2023(source):
     assert source["Globals"]["Function"]["Architectures"] == [{"Ref": "Architecture"}]
     assert source["Parameters"]["Architecture"]["AllowedValues"] == ["arm64", "x86_64"]
     assert source["Parameters"]["Architecture"]["Default"] == "arm64"
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_the_rest_stage_serves_a_deployment_of_this_wiring(deployed, case):
+    """One deployment per wiring: a mode change makes a new snapshot of the methods."""
+    t = deployed[case]
+    deployments = t.of_type("AWS::ApiGateway::Deployment")
+    assert len(deployments) == 1
+    (name,) = deployments
+    assert ref_target(t.resources["RestStage"]["Properties"]["DeploymentId"]) == name
+    assert set(deployments[name]["DependsOn"]) == {"RestRootMethod", "RestProxyMethod"}
+    names = {d for d in (ref_target(Resolved(t.raw, p).resources["RestStage"]["Properties"]["DeploymentId"]) for p in CASES.values())}
+    assert len(names) == len(CASES)

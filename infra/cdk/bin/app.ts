@@ -2,7 +2,7 @@
 // Example app: `npx cdk deploy -c mode=header-secret` (or api-key, sigv4; a comma list synthesizes several).
 // Context: mode, region (default $CDK_DEFAULT_REGION or eu-west-1), architecture (arm64 | x86_64),
 // jwtIssuer / jwtAudience (api-key mode: attaches the jwt-authorizer to the REST API),
-// originSecretVersionStage (rotation, docs/infra.md), originSignerZip (default target/edge/origin-signer.zip).
+// cargoProfile (default release), originSecretVersionStage (rotation, docs/infra.md), originSignerZip (default target/edge/origin-signer.zip).
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { App, Validations } from 'aws-cdk-lib';
@@ -46,6 +46,7 @@ for (const mode of modes) {
       architecture,
       callerAuthorizer,
       originSecretVersionStage: ctx('originSecretVersionStage'),
+      cargoProfile: ctx('cargoProfile'),
       originSignerCode: mode === 'sigv4' ? lambda.Code.fromAsset(originSignerZip!) : undefined,
     },
   });

@@ -50,6 +50,8 @@ export interface LockedDownApiProps {
   readonly backend?: lambda.IFunction;
   /** Architecture of the Rust authorizers. Default arm64. */
   readonly architecture?: lambda.Architecture;
+  /** Cargo profile of the Rust builds. Default release. */
+  readonly cargoProfile?: string;
   /** The workspace Cargo.toml. Default: the portcullis repository this file lives in. */
   readonly manifestPath?: string;
   /** Origin header carrying the secret. Default x-origin-verify. */
@@ -103,7 +105,7 @@ export class LockedDownApi extends Construct {
         manifestPath,
         binaryName,
         architecture,
-        bundling: { architecture },
+        bundling: { architecture, profile: props.cargoProfile ?? 'release' },
         role,
         memorySize: 128,
         timeout: Duration.seconds(5),
