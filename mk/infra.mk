@@ -13,6 +13,16 @@ INFRA_EDGE_ZIP     := target/edge/origin-signer.zip
 # Architecture for the checks' builds: x86_64 is native here, so sam build and cdk synth share
 # one cargo target dir and the second build reuses the first.
 INFRA_ARCH         ?= x86_64
+# Cargo profile of the checks' builds. `debug` keeps `make test` inside the CI budget (a release
+# build is LTO-fat over the whole AWS SDK); INFRA_BUILD_MODE=release builds what you deploy.
+INFRA_BUILD_MODE   ?= debug
+ifeq ($(INFRA_BUILD_MODE),debug)
+INFRA_SAM_BUILD_ENV := SAM_BUILD_MODE=debug
+INFRA_CARGO_PROFILE := dev
+else
+INFRA_SAM_BUILD_ENV :=
+INFRA_CARGO_PROFILE := release
+endif
 # CDK synth covers every mode; sigv4 needs the packaged edge signer (`make edge-package`).
 INFRA_CDK_MODES    ?= header-secret,api-key,sigv4
 INFRA_HAS_EDGE_PACKAGE := $(shell grep -lsE '^edge-package:' Makefile $(wildcard mk/*.mk))
@@ -47,10 +57,10 @@ infra-lint-sam: infra-setup ## sam validate --lint, cfn-lint (+serverless rules)
 	$(INFRA_CFN_LINT) -- infra/sam/template.yaml infra/sam/edge.yaml
 	$(INFRA_CHECKOV) -f infra/sam/template.yaml -f infra/sam/edge.yaml
 
-infra-build-sam: setup infra-setup ## sam build of the Rust authorizers (INFRA_ARCH, default x86_64)
-	cd infra/sam && $(INFRA_SAM) build --parameter-overrides Architecture=$(INFRA_ARCH)
-	cd infra/sam && $(INFRA_SAM) build --parameter-overrides Architecture=$(INFRA_ARCH) LockdownMode=api-key CallerAuthorizer=jwt JwtIssuer=https://issuer.example.com/ --build-dir .aws-sam/build-jwt
-	cd infra/sam && $(INFRA_SAM) build --parameter-overrides Architecture=$(INFRA_ARCH) LockdownMode=api-key CallerAuthorizer=request RulesParameterName=/portcullis/rules --build-dir .aws-sam/build-request
+infra-build-sam: setup infra-setup ## sam build of the Rust authorizers (INFRA_ARCH x86_64, INFRA_BUILD_MODE debug)
+	cd infra/sam && $(INFRA_SAM_BUILD_ENV) $(INFRA_SAM) build --parameter-overrides Architecture=$(INFRA_ARCH)
+	cd infra/sam && $(INFRA_SAM_BUILD_ENV) $(INFRA_SAM) build --parameter-overrides Architecture=$(INFRA_ARCH) LockdownMode=api-key CallerAuthorizer=jwt JwtIssuer=https://issuer.example.com/ --build-dir .aws-sam/build-jwt
+	cd infra/sam && $(INFRA_SAM_BUILD_ENV) $(INFRA_SAM) build --parameter-overrides Architecture=$(INFRA_ARCH) LockdownMode=api-key CallerAuthorizer=request RulesParameterName=/portcullis/rules --build-dir .aws-sam/build-request
 	@for f in infra/sam/.aws-sam/build/HeaderSecretAuthorizerFunction infra/sam/.aws-sam/build-jwt/JwtAuthorizerFunction infra/sam/.aws-sam/build-request/RequestAuthorizerFunction; do \
 	  test -x $$f/bootstrap || { echo "missing $$f/bootstrap"; exit 1; }; file $$f/bootstrap 2>/dev/null || true; done
 
@@ -64,7 +74,7 @@ infra-synth-cdk: setup infra-setup ## cdk synth of the example app (every mode) 
 	  modes=$$(echo "$$modes" | tr ',' '\n' | grep -v '^sigv4$$' | paste -sd, -); fi; \
 	rm -rf $(INFRA_CDK_OUT); \
 	cd infra/cdk && npx --no-install tsc --noEmit && \
-	npx --no-install cdk synth --quiet --no-notices -c mode=$$modes -c architecture=$(INFRA_ARCH) -c jwtIssuer=https://issuer.example.com/ -c jwtAudience=portcullis
+	npx --no-install cdk synth --quiet --no-notices -c mode=$$modes -c architecture=$(INFRA_ARCH) -c cargoProfile=$(INFRA_CARGO_PROFILE) -c jwtIssuer=https://issuer.example.com/ -c jwtAudience=portcullis
 
 # W3005 (DependsOn already implied by a GetAtt) is ignored on CDK output only: CDK itself adds
 # those DependsOn (function -> role policy), they are redundant, never wrong.
