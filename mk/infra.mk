@@ -23,6 +23,8 @@ else
 INFRA_SAM_BUILD_ENV :=
 INFRA_CARGO_PROFILE := release
 endif
+# Region of the synthesized API stacks: not us-east-1, so sigv4 exercises the separate edge stack.
+INFRA_CDK_REGION   ?= eu-west-1
 # CDK synth covers every mode; sigv4 needs the packaged edge signer (`make edge-package`).
 INFRA_CDK_MODES    ?= header-secret,api-key,sigv4
 INFRA_HAS_EDGE_PACKAGE := $(shell grep -lsE '^edge-package:' Makefile $(wildcard mk/*.mk))
@@ -76,7 +78,7 @@ infra-synth-cdk: setup infra-setup ## cdk synth of the example app (every mode) 
 	  modes=$$(echo "$$modes" | tr ',' '\n' | grep -v '^sigv4$$' | paste -sd, -); fi; \
 	rm -rf $(INFRA_CDK_OUT); \
 	cd infra/cdk && npx --no-install tsc --noEmit && \
-	npx --no-install cdk synth --quiet --no-notices -c mode=$$modes -c architecture=$(INFRA_ARCH) -c cargoProfile=$(INFRA_CARGO_PROFILE) -c jwtIssuer=https://issuer.example.com/ -c jwtAudience=portcullis
+	npx --no-install cdk synth --quiet --no-notices -c mode=$$modes -c region=$(INFRA_CDK_REGION) -c architecture=$(INFRA_ARCH) -c cargoProfile=$(INFRA_CARGO_PROFILE) -c jwtIssuer=https://issuer.example.com/ -c jwtAudience=portcullis
 
 # W3005 (DependsOn already implied by a GetAtt) is ignored on CDK output only: CDK itself adds
 # those DependsOn (function -> role policy), they are redundant, never wrong.
