@@ -267,3 +267,15 @@ def test_sigv4_edge_function_is_a_us_east_1_version_on_origin_request():
         f"arn:<AWS::Partition>:execute-api:{api_region}:<AWS::AccountId>:<{http_api}>/*",
         f"arn:<AWS::Partition>:execute-api:{api_region}:<AWS::AccountId>:<{rest_api}>/rest/*",
     ]
+
+
+def test_api_key_stack_runs_the_jwt_authorizer_with_issuer_and_audience():
+    """The jwt-authorizer refuses to start without JWT_ISSUER and JWT_AUDIENCE."""
+    t = template(STACKS["api-key"])
+    (env,) = [
+        v["Properties"]["Environment"]["Variables"] for v in of_type(t, "AWS::Lambda::Function").values()
+        if "JWT_ISSUER" in v["Properties"].get("Environment", {}).get("Variables", {})
+    ]
+    assert env["JWT_ISSUER"] == "https://issuer.example.com/"
+    assert env["JWT_AUDIENCE"] == "portcullis"
+    assert env["JWT_ALGORITHMS"] == "RS256"

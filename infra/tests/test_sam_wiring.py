@@ -17,7 +17,7 @@ DYNAMIC_ORIGIN_SECRET = "{{resolve:secretsmanager:${OriginSecret}:SecretString::
 CASES = {
     "header-secret": {"LockdownMode": "header-secret"},
     "api-key": {"LockdownMode": "api-key"},
-    "api-key+jwt": {"LockdownMode": "api-key", "CallerAuthorizer": "jwt", "JwtIssuer": "https://issuer.example.com/"},
+    "api-key+jwt": {"LockdownMode": "api-key", "CallerAuthorizer": "jwt", "JwtIssuer": "https://issuer.example.com/", "JwtAudience": "orders-api"},
     "api-key+request": {"LockdownMode": "api-key", "CallerAuthorizer": "request", "RulesParameterName": "/portcullis/rules"},
     "sigv4": {"LockdownMode": "sigv4", "OriginSignerVersionArn": SIGNER_VERSION},
 }

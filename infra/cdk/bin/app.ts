@@ -28,7 +28,7 @@ for (const mode of modes) {
   }
   let callerAuthorizer: CallerAuthorizer | undefined;
   if (mode === 'api-key' && ctx('jwtIssuer')) {
-    callerAuthorizer = { kind: 'jwt', issuer: ctx('jwtIssuer')!, audience: ctx('jwtAudience')?.split(',') };
+    callerAuthorizer = { kind: 'jwt', issuer: ctx('jwtIssuer')!, audience: (ctx('jwtAudience') ?? '').split(',').filter((a) => a) };
   }
   let originSignerZip: string | undefined;
   if (mode === 'sigv4') {

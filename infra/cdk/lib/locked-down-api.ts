@@ -22,8 +22,8 @@ export interface JwtCallerAuthorizer {
   readonly kind: 'jwt';
   /** JWT_ISSUER: the expected `iss`. */
   readonly issuer: string;
-  /** JWT_AUDIENCE: accepted `aud` values. */
-  readonly audience?: string[];
+  /** JWT_AUDIENCE (required by the authorizer): accepted `aud` values / Cognito app client ids. */
+  readonly audience: string[];
   /** JWT_JWKS_URI; default: OIDC discovery on the issuer. */
   readonly jwksUri?: string;
   /** JWT_ALGORITHMS allowlist; default RS256. */
@@ -390,10 +390,11 @@ export class LockedDownApi extends Construct {
     if (caller.kind === 'jwt') {
       const env: Record<string, string> = {
         JWT_ISSUER: caller.issuer,
+        JWT_AUDIENCE: caller.audience.join(','),
         JWT_ALGORITHMS: (caller.algorithms ?? ['RS256']).join(','),
       };
-      if (caller.audience?.length) {
-        env.JWT_AUDIENCE = caller.audience.join(',');
+      if (caller.audience.length === 0) {
+        throw new Error('the jwt caller authorizer needs at least one audience (JWT_AUDIENCE)');
       }
       if (caller.jwksUri) {
         env.JWT_JWKS_URI = caller.jwksUri;
