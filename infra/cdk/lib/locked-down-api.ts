@@ -414,6 +414,17 @@ export class LockedDownApi extends Construct {
       actions: ['ssm:GetParameter'],
       resources: [stack.formatArn({ service: 'ssm', resource: 'parameter', resourceName: caller.rulesParameterName.replace(/^\//, '') })],
     }));
+    role.addToPolicy(new iam.PolicyStatement({
+      sid: 'DecryptSecureStringWithTheAwsManagedKey',
+      actions: ['kms:Decrypt'],
+      resources: [stack.formatArn({ service: 'kms', resource: 'key', resourceName: '*' })],
+      conditions: { StringEquals: { 'kms:ViaService': `ssm.${Aws.REGION}.amazonaws.com` } },
+    }));
+    acknowledge(role, [{
+      id: 'AwsSolutions-IAM5',
+      reason: 'The rules parameter may be a SecureString under any key (aws/ssm by default); kms:Decrypt is limited to calls made through SSM.',
+      appliesTo: [`Resource::${nagFinding(stack, stack.formatArn({ service: 'kms', resource: 'key', resourceName: '*' }))}`],
+    }]);
     const identityHeader = (caller.identityHeader ?? 'x-tenant-key').toLowerCase();
     const fn = rustFunction('RequestAuthorizer', 'request-authorizer', role, {
       RULES_PARAMETER_NAME: caller.rulesParameterName,
