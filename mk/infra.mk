@@ -78,7 +78,7 @@ infra-synth-cdk: setup infra-setup ## cdk synth of the example app (every mode) 
 	  modes=$$(echo "$$modes" | tr ',' '\n' | grep -v '^sigv4$$' | paste -sd, -); fi; \
 	rm -rf $(INFRA_CDK_OUT); \
 	cd infra/cdk && npx --no-install tsc --noEmit && \
-	npx --no-install cdk synth --quiet --no-notices -c mode=$$modes -c region=$(INFRA_CDK_REGION) -c architecture=$(INFRA_ARCH) -c cargoProfile=$(INFRA_CARGO_PROFILE) -c jwtIssuer=https://issuer.example.com/ -c jwtAudience=portcullis
+	npx --no-install cdk synth --quiet --no-notices -c mode=$$modes -c region=$(INFRA_CDK_REGION) -c architecture=$(INFRA_ARCH) -c cargoProfile=$(INFRA_CARGO_PROFILE) -c jwtIssuer=https://issuer.example.com/ -c jwtAudience=portcullis -c rulesParameter=/portcullis/rules
 
 # W3005 (DependsOn already implied by a GetAtt) is ignored on CDK output only: CDK itself adds
 # those DependsOn (function -> role policy), they are redundant, never wrong.

@@ -279,3 +279,22 @@ def test_api_key_stack_runs_the_jwt_authorizer_with_issuer_and_audience():
     assert env["JWT_ISSUER"] == "https://issuer.example.com/"
     assert env["JWT_AUDIENCE"] == "portcullis"
     assert env["JWT_ALGORITHMS"] == "RS256"
+
+
+def test_request_authorizer_stack_keys_its_cache_on_tenant_key_and_route():
+    t = template("PortcullisApiKeyRequest")
+    (auth,) = of_type(t, "AWS::ApiGateway::Authorizer").values()
+    assert auth["Properties"]["Name"] == "request"
+    assert auth["Properties"]["IdentitySource"] == "method.request.header.x-tenant-key,context.httpMethod,context.resourcePath"
+    for method in of_type(t, "AWS::ApiGateway::Method").values():
+        assert method["Properties"]["ApiKeyRequired"] is True
+        assert method["Properties"]["AuthorizationType"] == "CUSTOM"
+    (fn,) = [
+        v for v in of_type(t, "AWS::Lambda::Function").values()
+        if "RULES_PARAMETER_NAME" in v["Properties"].get("Environment", {}).get("Variables", {})
+    ]
+    env = fn["Properties"]["Environment"]["Variables"]
+    assert env == {"RULES_PARAMETER_NAME": "/portcullis/rules", "API_KEY_HEADER": "x-tenant-key"}
+    ssm = [st for st in role_statements(t, ref(fn["Properties"]["Role"])) if any(a.startswith("ssm:") for a in as_list(st["Action"]))]
+    assert len(ssm) == 1 and ssm[0]["Action"] == "ssm:GetParameter"
+    assert render(ssm[0]["Resource"]) == f"arn:<AWS::Partition>:ssm:{region('PortcullisApiKeyRequest')}:<AWS::AccountId>:parameter/portcullis/rules"

@@ -2,6 +2,7 @@
 // Example app: `npx cdk deploy -c mode=header-secret` (or api-key, sigv4; a comma list synthesizes several).
 // Context: mode, region (default $CDK_DEFAULT_REGION or eu-west-1), architecture (arm64 | x86_64),
 // jwtIssuer / jwtAudience (api-key mode: attaches the jwt-authorizer to the REST API),
+// rulesParameter (api-key mode: adds a stack PortcullisApiKeyRequest with the request-authorizer),
 // cargoProfile (default release), originSecretVersionStage (rotation, docs/infra.md), originSignerZip (default target/edge/origin-signer.zip).
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -48,6 +49,20 @@ for (const mode of modes) {
       originSecretVersionStage: ctx('originSecretVersionStage'),
       cargoProfile: ctx('cargoProfile'),
       originSignerCode: mode === 'sigv4' ? lambda.Code.fromAsset(originSignerZip!) : undefined,
+    },
+  });
+}
+
+// api-key mode with the request-authorizer (tenant rules in SSM) as a stack of its own.
+if (modes.includes('api-key') && ctx('rulesParameter')) {
+  new PortcullisStack(app, 'PortcullisApiKeyRequest', {
+    env: { account, region },
+    description: 'portcullis - APIs reachable only through CloudFront (api-key + request authorizer)',
+    api: {
+      mode: 'api-key',
+      architecture,
+      callerAuthorizer: { kind: 'request', rulesParameterName: ctx('rulesParameter')! },
+      cargoProfile: ctx('cargoProfile'),
     },
   });
 }
