@@ -31,6 +31,8 @@ INFRA_HAS_EDGE_PACKAGE := $(shell grep -lsE '^edge-package:' Makefile $(wildcard
 
 export SAM_CLI_TELEMETRY := 0
 export CDK_DISABLE_CLI_TELEMETRY := true
+# The checks need no AWS account: never let an SDK probe the instance metadata endpoint for one.
+export AWS_EC2_METADATA_DISABLED := true
 
 .PHONY: infra-setup infra-check infra-lint-sam infra-build-sam infra-synth-cdk infra-lint-cdk infra-test
 
