@@ -29,10 +29,11 @@ INFRA_CDK_REGION   ?= eu-west-1
 INFRA_CDK_MODES    ?= header-secret,api-key,sigv4
 INFRA_HAS_EDGE_PACKAGE := $(shell grep -lsE '^edge-package:' Makefile $(wildcard mk/*.mk))
 
-export SAM_CLI_TELEMETRY := 0
-export CDK_DISABLE_CLI_TELEMETRY := true
+INFRA_TARGETS := infra-lint-sam infra-build-sam infra-synth-cdk infra-lint-cdk infra-test infra-check
+$(INFRA_TARGETS): export SAM_CLI_TELEMETRY := 0
+$(INFRA_TARGETS): export CDK_DISABLE_CLI_TELEMETRY := true
 # The checks need no AWS account: never let an SDK probe the instance metadata endpoint for one.
-export AWS_EC2_METADATA_DISABLED := true
+$(INFRA_TARGETS): export AWS_EC2_METADATA_DISABLED := true
 
 .PHONY: infra-setup infra-check infra-lint-sam infra-build-sam infra-synth-cdk infra-lint-cdk infra-test
 
