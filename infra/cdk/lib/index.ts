@@ -1,0 +1,2 @@
+export * from './locked-down-api';
+export * from './stack';

@@ -1,0 +1,601 @@
+import * as path from 'node:path';
+import { Aws, CfnResource, Duration, Fn, RemovalPolicy, SecretValue, Stack, Validations } from 'aws-cdk-lib';
+import * as apigw from 'aws-cdk-lib/aws-apigateway';
+import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
+import * as apigwv2Authorizers from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
+import * as apigwv2Integrations from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
+import * as origins from 'aws-cdk-lib/aws-cloudfront-origins';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { RustFunction } from 'cargo-lambda-cdk';
+import { Construct, IConstruct } from 'constructs';
+
+/** How API Gateway knows a request came through CloudFront. */
+export type LockdownMode = 'header-secret' | 'api-key' | 'sigv4';
+
+/** The jwt-authorizer for callers (JWT_* settings). */
+export interface JwtCallerAuthorizer {
+  readonly kind: 'jwt';
+  /** JWT_ISSUER: the expected `iss`. */
+  readonly issuer: string;
+  /** JWT_AUDIENCE (required by the authorizer): accepted `aud` values / Cognito app client ids. */
+  readonly audience: string[];
+  /** JWT_JWKS_URI; default: OIDC discovery on the issuer. */
+  readonly jwksUri?: string;
+  /** JWT_ALGORITHMS allowlist; default RS256. */
+  readonly algorithms?: string[];
+}
+
+/** The request-authorizer for callers (tenant rules in an SSM parameter). */
+export interface RequestCallerAuthorizer {
+  readonly kind: 'request';
+  /** RULES_PARAMETER_NAME, with the leading slash. */
+  readonly rulesParameterName: string;
+  /**
+   * Header carrying the tenant's API key (API_KEY_HEADER), also the decision cache key with the
+   * method and resource. Default x-tenant-key: CloudFront overwrites x-api-key with the usage-plan key.
+   */
+  readonly identityHeader?: string;
+}
+
+export type CallerAuthorizer = JwtCallerAuthorizer | RequestCallerAuthorizer;
+
+export interface LockedDownApiProps {
+  readonly mode: LockdownMode;
+  /** Backend behind both APIs. Default: a tiny sample function that echoes who called. */
+  readonly backend?: lambda.IFunction;
+  /** Architecture of the Rust authorizers. Default arm64. */
+  readonly architecture?: lambda.Architecture;
+  /** Cargo profile of the Rust builds. Default release. */
+  readonly cargoProfile?: string;
+  /** The workspace Cargo.toml. Default: the portcullis repository this file lives in. */
+  readonly manifestPath?: string;
+  /** Origin header carrying the secret. Default x-origin-verify. */
+  readonly secretHeaderName?: string;
+  /** SECRET_CACHE_TTL_SECONDS of the header-secret authorizer. Default 5 minutes. */
+  readonly secretCacheTtl?: Duration;
+  /** API Gateway's cache of authorizer decisions. Default 5 minutes. */
+  readonly authorizerResultTtl?: Duration;
+  /** Version stage of the origin secret CloudFront sends (rotation, docs/infra.md). Default AWSCURRENT. */
+  readonly originSecretVersionStage?: string;
+  /** Authorizer for callers on the REST API. Only in api-key mode (one authorizer per route). */
+  readonly callerAuthorizer?: CallerAuthorizer;
+  /** sigv4: the packaged edge signer. Default: target/edge/origin-signer.zip (`make edge-package`). */
+  readonly originSignerCode?: lambda.Code;
+}
+
+const CACHING_DISABLED = cloudfront.CachePolicy.CACHING_DISABLED;
+const ALL_VIEWER_EXCEPT_HOST = cloudfront.OriginRequestPolicy.ALL_VIEWER_EXCEPT_HOST_HEADER;
+/** Stage name of the REST API = the CloudFront path prefix routed to it. */
+export const REST_STAGE = 'rest';
+
+/**
+ * An HTTP API and a REST API behind one CloudFront distribution, reachable only through it.
+ * The same architecture as infra/sam/template.yaml.
+ */
+export class LockedDownApi extends Construct {
+  readonly distribution: cloudfront.Distribution;
+  readonly httpApi: apigwv2.HttpApi;
+  readonly restApi: apigw.RestApi;
+  /** Origin secret (one accepted value per line) - header-secret and api-key modes. */
+  readonly originSecret?: secretsmanager.Secret;
+  /** The API key CloudFront sends - api-key mode. */
+  readonly apiKeySecret?: secretsmanager.Secret;
+  readonly originSignerFunction?: cloudfront.experimental.EdgeFunction;
+
+  constructor(scope: Construct, id: string, props: LockedDownApiProps) {
+    super(scope, id);
+    const stack = Stack.of(this);
+    const mode = props.mode;
+    if (props.callerAuthorizer && mode !== 'api-key') {
+      throw new Error('callerAuthorizer needs mode api-key: in the other modes the lock-down takes the one authorizer slot of every route');
+    }
+    const manifestPath = props.manifestPath ?? path.resolve(__dirname, '..', '..', '..', 'Cargo.toml');
+    const architecture = props.architecture ?? lambda.Architecture.ARM_64;
+    const headerName = (props.secretHeaderName ?? 'x-origin-verify').toLowerCase();
+    const resultTtl = props.authorizerResultTtl ?? Duration.minutes(5);
+    const versionStage = props.originSecretVersionStage ?? 'AWSCURRENT';
+
+    const rustFunction = (fid: string, binaryName: string, role: iam.Role, environment: Record<string, string>) => {
+      const fn = new RustFunction(this, fid, {
+        manifestPath,
+        binaryName,
+        architecture,
+        bundling: { architecture, profile: props.cargoProfile ?? 'release' },
+        role,
+        memorySize: 128,
+        timeout: Duration.seconds(5),
+        tracing: lambda.Tracing.ACTIVE,
+        reservedConcurrentExecutions: 100,
+        loggingFormat: lambda.LoggingFormat.JSON,
+        environment,
+      });
+      this.grantLogs(fid, fn, role);
+      checkovSkip(fn, [
+        ['CKV_AWS_116', 'Invoked synchronously by API Gateway; a dead-letter queue never receives anything.'],
+        ['CKV_AWS_117', 'Reaches only public AWS endpoints (SSM) or the issuer\'s JWKS; a VPC would add NAT without reducing exposure.'],
+        ['CKV_AWS_173', 'The environment holds names, TTLs, issuer and audience - no secrets.'],
+      ]);
+      return fn;
+    };
+
+    // ------------------------------------------------------------ backend
+    const backend = props.backend ?? this.sampleBackend();
+
+    // ------------------------------------------------------------ secrets (header-secret, api-key)
+    let headerAuthorizerFn: lambda.IFunction | undefined;
+    let secretsKey: kms.Key | undefined;
+    if (mode !== 'sigv4') {
+      secretsKey = new kms.Key(this, 'SecretsKey', {
+        description: `portcullis ${id} - origin secret and API key`,
+        enableKeyRotation: true,
+        removalPolicy: RemovalPolicy.DESTROY,
+      });
+      const secretName = `${stack.stackName}-${id}-origin-secret`;
+      this.originSecret = new secretsmanager.Secret(this, 'OriginSecret', {
+        secretName,
+        description: 'portcullis origin secret - CloudFront sends it, the header-secret authorizer checks it (one accepted value per line).',
+        encryptionKey: secretsKey,
+        generateSecretString: { passwordLength: 48, excludePunctuation: true },
+      });
+      acknowledge(this.originSecret, [
+        { id: 'AwsSolutions-SMG4', reason: 'Rotated with the zero-downtime two-line runbook (docs/infra.md); a rotation Lambda cannot redeploy the CloudFront header.' },
+      ]);
+      const parameterName = `/aws/reference/secretsmanager/${secretName}`;
+      const role = this.lambdaRole('HeaderSecretAuthorizerRole');
+      role.addToPolicy(new iam.PolicyStatement({
+        sid: 'ReadTheOneParameter',
+        actions: ['ssm:GetParameter'],
+        resources: [stack.formatArn({ service: 'ssm', resource: 'parameter', resourceName: parameterName.slice(1) })],
+      }));
+      role.addToPolicy(new iam.PolicyStatement({
+        sid: 'ThroughTheSecretsManagerReference',
+        actions: ['secretsmanager:GetSecretValue'],
+        resources: [this.originSecret.secretArn],
+      }));
+      role.addToPolicy(new iam.PolicyStatement({
+        sid: 'DecryptItsKey',
+        actions: ['kms:Decrypt'],
+        resources: [secretsKey.keyArn],
+        conditions: { StringEquals: { 'kms:ViaService': `secretsmanager.${Aws.REGION}.amazonaws.com` } },
+      }));
+      headerAuthorizerFn = rustFunction('HeaderSecretAuthorizer', 'header-secret-authorizer', role, {
+        SECRET_PARAMETER_NAME: parameterName,
+        SECRET_HEADER_NAME: headerName,
+        SECRET_CACHE_TTL_SECONDS: String((props.secretCacheTtl ?? Duration.minutes(5)).toSeconds()),
+      });
+    }
+    if (mode === 'api-key') {
+      this.apiKeySecret = new secretsmanager.Secret(this, 'ApiKeySecret', {
+        secretName: `${stack.stackName}-${id}-api-key`,
+        description: 'portcullis REST API key - CloudFront sends it as x-api-key.',
+        encryptionKey: secretsKey,
+        generateSecretString: { passwordLength: 40, excludePunctuation: true },
+      });
+      acknowledge(this.apiKeySecret, [
+        { id: 'AwsSolutions-SMG4', reason: 'The key value is bound to the API Gateway key; rotate by adding a second key to the usage plan (docs/infra.md).' },
+      ]);
+    }
+    const originSecretValue = this.originSecret
+      ? SecretValue.secretsManager(this.originSecret.secretArn, { versionStage }).unsafeUnwrap()
+      : undefined;
+
+    // ------------------------------------------------------------ HTTP API
+    const httpAuthorizer: apigwv2.IHttpRouteAuthorizer = mode === 'sigv4'
+      ? new apigwv2Authorizers.HttpIamAuthorizer()
+      : new apigwv2Authorizers.HttpLambdaAuthorizer('header-secret', headerAuthorizerFn!, {
+        authorizerName: 'header-secret',
+        // The decision does not depend on the route: the header alone keys the cache.
+        identitySource: [`$request.header.${headerName}`],
+        responseTypes: [apigwv2Authorizers.HttpLambdaResponseType.SIMPLE],
+        resultsCacheTtl: resultTtl,
+      });
+    this.httpApi = new apigwv2.HttpApi(this, 'HttpApi', {
+      description: 'portcullis HTTP API - reachable only through CloudFront',
+      defaultIntegration: new apigwv2Integrations.HttpLambdaIntegration('Backend', backend),
+      defaultAuthorizer: httpAuthorizer,
+    });
+    const httpLogs = new logs.LogGroup(this, 'HttpApiAccessLogs', { retention: logs.RetentionDays.ONE_YEAR });
+    checkovSkip(httpLogs, [['CKV_AWS_158', 'Access logs hold request metadata only (no headers, no bodies).']]);
+    const httpStage = this.httpApi.defaultStage!.node.defaultChild as apigwv2.CfnStage;
+    httpStage.accessLogSettings = {
+      destinationArn: httpLogs.logGroupArn,
+      format: JSON.stringify({
+        requestId: '$context.requestId', ip: '$context.identity.sourceIp', routeKey: '$context.routeKey',
+        status: '$context.status', authorizerError: '$context.authorizer.error',
+      }),
+    };
+    httpStage.defaultRouteSettings = { throttlingBurstLimit: 200, throttlingRateLimit: 100 };
+
+    // ------------------------------------------------------------ REST API
+    this.restApi = new apigw.RestApi(this, 'RestApi', {
+      description: 'portcullis REST API - reachable only through CloudFront',
+      endpointTypes: [apigw.EndpointType.REGIONAL],
+      apiKeySourceType: apigw.ApiKeySourceType.HEADER,
+      cloudWatchRole: false,
+      deployOptions: {
+        stageName: REST_STAGE,
+        tracingEnabled: true,
+        throttlingBurstLimit: 200,
+        throttlingRateLimit: 100,
+      },
+    });
+    let restMethodOptions: apigw.MethodOptions;
+    if (mode === 'sigv4') {
+      restMethodOptions = { authorizationType: apigw.AuthorizationType.IAM };
+    } else if (mode === 'header-secret') {
+      restMethodOptions = {
+        authorizer: new apigw.RequestAuthorizer(this, 'RestHeaderSecretAuthorizer', {
+          authorizerName: 'header-secret',
+          handler: headerAuthorizerFn!,
+          identitySources: [apigw.IdentitySource.header(headerName)],
+          resultsCacheTtl: resultTtl,
+        }),
+      };
+    } else {
+      restMethodOptions = { apiKeyRequired: true, authorizer: this.callerAuthorizer(props, rustFunction, resultTtl) };
+    }
+    // ES2000 (access log setting), as CKV_AWS_76 below: needs the account-wide CloudWatch role.
+    cfnLintIgnore(this.restApi.deploymentStage, ['ES2000']);
+    checkovSkip(this.restApi.deploymentStage, [
+      ['CKV_AWS_76', 'REST access logs need the account-wide API Gateway CloudWatch role, which this construct must not overwrite; CloudFront logs and the HTTP API access log cover requests.'],
+      ['CKV_AWS_120', 'Responses are per caller; API Gateway\'s response cache would mix callers. Authorizer decisions are cached separately.'],
+    ]);
+    const integration = new apigw.LambdaIntegration(backend);
+    this.restApi.root.addMethod('ANY', integration, restMethodOptions);
+    this.restApi.root.addResource('{proxy+}').addMethod('ANY', integration, restMethodOptions);
+
+    if (mode === 'api-key') {
+      const key = new apigw.ApiKey(this, 'CloudFrontApiKey', {
+        description: 'Sent by CloudFront as x-api-key; value generated in Secrets Manager.',
+        value: this.apiKeySecret!.secretValue.unsafeUnwrap(),
+      });
+      const plan = this.restApi.addUsagePlan('CloudFrontPlan', {
+        throttle: { burstLimit: 200, rateLimit: 100 },
+        apiStages: [{ api: this.restApi, stage: this.restApi.deploymentStage }],
+      });
+      plan.addApiKey(key);
+    }
+
+    // ------------------------------------------------------------ CloudFront
+    let edgeLambdas: cloudfront.EdgeLambda[] | undefined;
+    if (mode === 'sigv4') {
+      const signer = this.originSigner(props);
+      this.originSignerFunction = signer;
+      edgeLambdas = [{ eventType: cloudfront.LambdaEdgeEventType.ORIGIN_REQUEST, functionVersion: signer.currentVersion, includeBody: true }];
+    }
+    const httpOriginHeaders: Record<string, string> = originSecretValue ? { [headerName]: originSecretValue } : {};
+    const restOriginHeaders: Record<string, string> =
+      mode === 'header-secret' ? { [headerName]: originSecretValue! }
+        : mode === 'api-key' ? { 'x-api-key': this.apiKeySecret!.secretValue.unsafeUnwrap() }
+          : {};
+    const executeApiDomain = (apiId: string) => `${apiId}.execute-api.${Aws.REGION}.${Aws.URL_SUFFIX}`;
+    const behavior = (origin: cloudfront.IOrigin): cloudfront.BehaviorOptions => ({
+      origin,
+      viewerProtocolPolicy: cloudfront.ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
+      allowedMethods: cloudfront.AllowedMethods.ALLOW_ALL,
+      cachePolicy: CACHING_DISABLED,
+      originRequestPolicy: ALL_VIEWER_EXCEPT_HOST,
+      edgeLambdas,
+    });
+    this.distribution = new cloudfront.Distribution(this, 'Distribution', {
+      comment: `portcullis ${id} (${mode})`,
+      priceClass: cloudfront.PriceClass.PRICE_CLASS_100,
+      httpVersion: cloudfront.HttpVersion.HTTP2_AND_3,
+      defaultBehavior: behavior(new origins.HttpOrigin(executeApiDomain(this.httpApi.apiId), {
+        originSslProtocols: [cloudfront.OriginSslPolicy.TLS_V1_2],
+        protocolPolicy: cloudfront.OriginProtocolPolicy.HTTPS_ONLY,
+        customHeaders: httpOriginHeaders,
+      })),
+      additionalBehaviors: {
+        [`/${REST_STAGE}/*`]: behavior(new origins.HttpOrigin(executeApiDomain(this.restApi.restApiId), {
+          originSslProtocols: [cloudfront.OriginSslPolicy.TLS_V1_2],
+          protocolPolicy: cloudfront.OriginProtocolPolicy.HTTPS_ONLY,
+          customHeaders: restOriginHeaders,
+        })),
+      },
+    });
+    checkovSkip(this.distribution, [
+      ['CKV_AWS_68', 'The web ACL is the operator\'s choice (rules, cost); pass webAclId - docs/infra.md.'],
+      ['CKV_AWS_86', 'Standard logs need a bucket with ACLs the operator owns; enable them on the distribution or use real-time logs.'],
+      ['CKV_AWS_174', 'The default *.cloudfront.net certificate pins the viewer security policy; with a custom domain set minimumProtocolVersion TLS_V1_2_2021.'],
+    ]);
+    acknowledge(this.distribution, [
+      { id: 'AwsSolutions-CFR1', reason: 'Geo restriction is a business decision, not part of the lock-down.' },
+      { id: 'AwsSolutions-CFR2', reason: 'The web ACL is the operator\'s choice (rules, cost); pass webAclId to the distribution - docs/infra.md.' },
+      { id: 'AwsSolutions-CFR3', reason: 'Standard logs need a bucket with ACLs the operator owns; enable them on the distribution or use real-time logs.' },
+      { id: 'AwsSolutions-CFR4', reason: 'The default *.cloudfront.net certificate pins the viewer security policy; with a custom domain set minimumProtocolVersion TLS_V1_2_2021.' },
+    ]);
+    acknowledge(this.restApi, [
+      { id: 'AwsSolutions-APIG1', reason: 'REST access logs need the account-wide API Gateway CloudWatch role, which this construct must not overwrite (deployments fail without it); CloudFront logs and the HTTP API access log cover requests.' },
+      { id: 'AwsSolutions-APIG2', reason: 'The APIs proxy every request to the backend, which validates its own input.' },
+      { id: 'AwsSolutions-APIG3', reason: 'WAF belongs on the CloudFront distribution, the only public entry (AwsSolutions-CFR2).' },
+      { id: 'AwsSolutions-APIG6', reason: 'Execution logging needs the same account-wide API Gateway CloudWatch role (see APIG1).' },
+      { id: 'AwsSolutions-COG4', reason: 'Callers are authorized by the portcullis Lambda authorizers or IAM, not a Cognito user pool authorizer.' },
+    ]);
+  }
+
+  /** A role for one Lambda function, with X-Ray writes; logs are granted per function. */
+  private lambdaRole(id: string): iam.Role {
+    const role = new iam.Role(this, id, { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
+    role.addToPolicy(new iam.PolicyStatement({ actions: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'], resources: ['*'] }));
+    acknowledge(role, [
+      { id: 'AwsSolutions-IAM5', reason: 'X-Ray PutTraceSegments/PutTelemetryRecords support no resource-level permissions.', appliesTo: ['Resource::*'] },
+    ]);
+    return role;
+  }
+
+  /**
+   * The function's log group with retention, writable only by its role. A policy of its own
+   * (not the role's default policy, which the function depends on) avoids a dependency cycle.
+   */
+  private grantLogs(id: string, fn: lambda.Function, role: iam.Role) {
+    const group = new logs.LogGroup(this, `${id}Logs`, {
+      logGroupName: `/aws/lambda/${fn.functionName}`,
+      retention: logs.RetentionDays.ONE_YEAR,
+    });
+    checkovSkip(group, [['CKV_AWS_158', 'Decisions and reasons only, never secrets or tokens; the service-managed key is enough.']]);
+    new iam.Policy(this, `${id}LogsPolicy`, {
+      roles: [role],
+      statements: [new iam.PolicyStatement({
+        actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+        resources: [group.logGroupArn],
+      })],
+    });
+  }
+
+  private sampleBackend(): lambda.Function {
+    const role = this.lambdaRole('BackendRole');
+    const fn = new lambda.Function(this, 'Backend', {
+      description: 'portcullis sample backend - answers who called (replace with your service)',
+      runtime: lambda.Runtime.PYTHON_3_15,
+      architecture: lambda.Architecture.ARM_64,
+      handler: 'index.handler',
+      role,
+      memorySize: 128,
+      timeout: Duration.seconds(5),
+      tracing: lambda.Tracing.ACTIVE,
+      reservedConcurrentExecutions: 10,
+      loggingFormat: lambda.LoggingFormat.JSON,
+      code: lambda.Code.fromInline([
+        'import json',
+        'def handler(event, context):',
+        '    rc = event.get("requestContext", {})',
+        '    body = {"ok": True, "path": event.get("rawPath") or event.get("path"), "authorizer": rc.get("authorizer")}',
+        '    return {"statusCode": 200, "headers": {"content-type": "application/json"}, "body": json.dumps(body)}',
+      ].join('\n')),
+    });
+    this.grantLogs('Backend', fn, role);
+    checkovSkip(fn, [
+      ['CKV_AWS_116', 'Invoked synchronously by API Gateway; a dead-letter queue never receives anything.'],
+      ['CKV_AWS_117', 'Sample backend with no network dependencies.'],
+    ]);
+    return fn;
+  }
+
+  private callerAuthorizer(
+    props: LockedDownApiProps,
+    rustFunction: (fid: string, bin: string, role: iam.Role, env: Record<string, string>) => lambda.Function,
+    resultTtl: Duration,
+  ): apigw.IAuthorizer | undefined {
+    const caller = props.callerAuthorizer;
+    if (!caller) {
+      return undefined;
+    }
+    const stack = Stack.of(this);
+    if (caller.kind === 'jwt') {
+      const env: Record<string, string> = {
+        JWT_ISSUER: caller.issuer,
+        JWT_AUDIENCE: caller.audience.join(','),
+        JWT_ALGORITHMS: (caller.algorithms ?? ['RS256']).join(','),
+      };
+      if (caller.audience.length === 0) {
+        throw new Error('the jwt caller authorizer needs at least one audience (JWT_AUDIENCE)');
+      }
+      if (caller.jwksUri) {
+        env.JWT_JWKS_URI = caller.jwksUri;
+      }
+      const fn = rustFunction('JwtAuthorizer', 'jwt-authorizer', this.lambdaRole('JwtAuthorizerRole'), env);
+      return new apigw.RequestAuthorizer(this, 'RestJwtAuthorizer', {
+        authorizerName: 'jwt',
+        handler: fn,
+        // The policy covers every route the token may use, so the token alone keys the cache.
+        identitySources: [apigw.IdentitySource.header('Authorization')],
+        resultsCacheTtl: resultTtl,
+      });
+    }
+    const role = this.lambdaRole('RequestAuthorizerRole');
+    role.addToPolicy(new iam.PolicyStatement({
+      sid: 'ReadTheRulesParameter',
+      actions: ['ssm:GetParameter'],
+      resources: [stack.formatArn({ service: 'ssm', resource: 'parameter', resourceName: caller.rulesParameterName.replace(/^\//, '') })],
+    }));
+    role.addToPolicy(new iam.PolicyStatement({
+      sid: 'DecryptSecureStringWithTheAwsManagedKey',
+      actions: ['kms:Decrypt'],
+      resources: [stack.formatArn({ service: 'kms', resource: 'key', resourceName: '*' })],
+      conditions: { StringEquals: { 'kms:ViaService': `ssm.${Aws.REGION}.amazonaws.com` } },
+    }));
+    acknowledge(role, [{
+      id: 'AwsSolutions-IAM5',
+      reason: 'The rules parameter may be a SecureString under any key (aws/ssm by default); kms:Decrypt is limited to calls made through SSM.',
+      appliesTo: [`Resource::${nagFinding(stack, stack.formatArn({ service: 'kms', resource: 'key', resourceName: '*' }))}`],
+    }]);
+    const identityHeader = (caller.identityHeader ?? 'x-tenant-key').toLowerCase();
+    const fn = rustFunction('RequestAuthorizer', 'request-authorizer', role, {
+      RULES_PARAMETER_NAME: caller.rulesParameterName,
+      API_KEY_HEADER: identityHeader,
+    });
+    return new apigw.RequestAuthorizer(this, 'RestRequestAuthorizer', {
+      authorizerName: 'request',
+      handler: fn,
+      // Tenant rules grant routes: the method and resource are part of the cache key.
+      identitySources: [
+        apigw.IdentitySource.header(identityHeader),
+        apigw.IdentitySource.context('httpMethod'),
+        apigw.IdentitySource.context('resourcePath'),
+      ],
+      resultsCacheTtl: resultTtl,
+    });
+  }
+
+  /**
+   * The Lambda@Edge signer. CDK puts it in a us-east-1 stack of its own when this stack lives
+   * elsewhere; the role gets execute-api:Invoke on both APIs from this stack (IAM is global).
+   */
+  private originSigner(props: LockedDownApiProps): cloudfront.experimental.EdgeFunction {
+    const stack = Stack.of(this);
+    const code = props.originSignerCode
+      ?? lambda.Code.fromAsset(path.resolve(__dirname, '..', '..', '..', 'target', 'edge', 'origin-signer.zip'));
+    const inRegion = !stack.region.startsWith('${') && stack.region === 'us-east-1';
+    const roleName = `${stack.stackName}-origin-signer`;
+    let role: iam.Role;
+    let edgeStackId: string | undefined;
+    if (inRegion) {
+      role = this.edgeRole(this, roleName);
+    } else {
+      edgeStackId = `${stack.stackName}-edge`;
+      const stage = stack.node.scope as Construct;
+      const edgeStack = (stage.node.tryFindChild(edgeStackId) as Stack | undefined)
+        ?? new Stack(stage, edgeStackId, { env: { region: 'us-east-1', account: stack.account } });
+      role = this.edgeRole(edgeStack, roleName);
+    }
+    const signer = new cloudfront.experimental.EdgeFunction(this, 'OriginSigner', {
+      stackId: edgeStackId,
+      description: 'portcullis - signs CloudFront origin requests to API Gateway with SigV4',
+      runtime: lambda.Runtime.NODEJS_22_X,
+      handler: 'index.handler',
+      code,
+      role,
+      memorySize: 128,
+      timeout: Duration.seconds(5),
+    });
+    const invokeResources = [
+      stack.formatArn({ service: 'execute-api', resource: this.httpApi.apiId, resourceName: '*' }),
+      stack.formatArn({ service: 'execute-api', resource: this.restApi.restApiId, resourceName: `${REST_STAGE}/*` }),
+    ];
+    const invoke = new iam.Policy(this, 'OriginSignerInvokesApis', {
+      statements: [new iam.PolicyStatement({ actions: ['execute-api:Invoke'], resources: invokeResources })],
+    });
+    invoke.attachToRole(inRegion ? role : iam.Role.fromRoleName(this, 'OriginSignerRoleRef', roleName));
+    acknowledge(invoke, [{
+      id: 'AwsSolutions-IAM5',
+      reason: 'Every method and path of exactly these two APIs (the REST API\'s rest stage only) - the signer fronts all of them.',
+      appliesTo: invokeResources.map((r) => `Resource::${nagFinding(stack, r)}`),
+    }]);
+    // Lambda@Edge: no DLQ, VPC, reserved concurrency or X-Ray.
+    checkovSkip(signer.lambda, [
+      ['CKV_AWS_115', 'Lambda@Edge does not support reserved concurrency; CloudFront scales it per edge location.'],
+      ['CKV_AWS_116', 'Lambda@Edge does not support dead-letter queues; it runs synchronously in the request path.'],
+      ['CKV_AWS_117', 'Lambda@Edge cannot run inside a VPC.'],
+    ]);
+    cfnLintIgnore(signer.lambda, ['WS1000']); // Tracing Active: Lambda@Edge does not support X-Ray.
+    const edgeLogs = new logs.LogGroup(signer.lambda, 'Logs', {
+      logGroupName: `/aws/lambda/us-east-1.${signer.lambda.functionName}`,
+      retention: logs.RetentionDays.ONE_YEAR,
+    });
+    checkovSkip(edgeLogs, [['CKV_AWS_158', 'The signer logs request ids and errors, never credentials or signatures.']]);
+    // CDK's own provider that reads the version ARN from us-east-1 during deployment.
+    const reader = stack.node.tryFindChild('Custom::CrossRegionStringParameterReaderCustomResourceProvider')?.node.tryFindChild('Handler');
+    if (reader) {
+      checkovSkip(reader, [
+        ['CKV_AWS_115', 'CDK\'s deployment-time provider (reads the edge version ARN), invoked only by CloudFormation.'],
+        ['CKV_AWS_116', 'CDK\'s deployment-time provider; CloudFormation waits for its answer, there is nothing to dead-letter.'],
+        ['CKV_AWS_117', 'CDK\'s deployment-time provider calls SSM in us-east-1 over its public endpoint.'],
+      ]);
+      // WS1000/WS1004: CDK's generated provider, runs for seconds per deployment; not ours to trace or retain.
+      cfnLintIgnore(reader, ['WS1000', 'WS1004']);
+    }
+    acknowledge(signer.lambda, [
+      { id: 'AwsSolutions-L1', reason: 'nodejs22.x: the runtime the origin-signer package is built and tested for (index.mjs for Node.js 20/22).' },
+    ]);
+    return signer;
+  }
+
+  private edgeRole(scope: Construct, roleName: string): iam.Role {
+    const role = new iam.Role(scope, 'PortcullisOriginSignerRole', {
+      roleName,
+      assumedBy: new iam.CompositePrincipal(
+        new iam.ServicePrincipal('lambda.amazonaws.com'),
+        new iam.ServicePrincipal('edgelambda.amazonaws.com'),
+      ),
+    });
+    // Edge replicas log to /aws/lambda/us-east-1.<name> in the region that ran them.
+    const logGroups = `arn:${Aws.PARTITION}:logs:*:${Aws.ACCOUNT_ID}:log-group:/aws/lambda/us-east-1.*`;
+    role.addToPolicy(new iam.PolicyStatement({
+      actions: ['logs:CreateLogGroup', 'logs:CreateLogStream', 'logs:PutLogEvents'],
+      resources: [logGroups],
+    }));
+    acknowledge(role, [{
+      id: 'AwsSolutions-IAM5',
+      reason: 'Lambda@Edge writes its logs in whichever region served the request, to /aws/lambda/us-east-1.<generated function name>.',
+      appliesTo: [`Resource::${nagFinding(Stack.of(scope), logGroups)}`],
+    }]);
+    return role;
+  }
+}
+
+/** Helper for outputs: the execute-api URL of the HTTP API's $default stage. */
+export function directHttpApiUrl(api: apigwv2.HttpApi): string {
+  return Fn.join('', ['https://', api.apiId, '.execute-api.', Aws.REGION, '.', Aws.URL_SUFFIX, '/']);
+}
+
+/**
+ * Acknowledges cdk-nag findings on a construct and its children, each with its reason.
+ * `appliesTo` narrows IAM5 to the named findings (`AwsSolutions-IAM5[Resource::...]`).
+ */
+function acknowledge(scope: Construct, rules: { id: string; reason: string; appliesTo?: string[] }[]) {
+  if (process.env.PORTCULLIS_NAG_LIST_ALL) { return; }
+  for (const rule of rules) {
+    const ids = rule.appliesTo ? rule.appliesTo.map((finding) => `${rule.id}[${finding}]`) : [rule.id];
+    for (const id of ids) {
+      Validations.of(scope).acknowledge({ id, reason: rule.reason });
+    }
+  }
+}
+
+/** A resource string as cdk-nag prints it in a finding id: Ref X -> <X>, GetAtt X.A -> <X.A>. */
+function nagFinding(stack: Stack, value: string): string {
+  const render = (v: unknown): string => {
+    if (typeof v === 'string') {
+      return v;
+    }
+    const o = v as Record<string, unknown>;
+    if ('Ref' in o) {
+      return `<${o.Ref as string}>`;
+    }
+    if ('Fn::GetAtt' in o) {
+      return `<${(o['Fn::GetAtt'] as string[]).join('.')}>`;
+    }
+    if ('Fn::Join' in o) {
+      const [sep, parts] = o['Fn::Join'] as [string, unknown[]];
+      return parts.map(render).join(sep);
+    }
+    throw new Error(`cannot render ${JSON.stringify(v)} as a cdk-nag finding`);
+  };
+  return render(stack.resolve(value));
+}
+
+function cfnOf(scope: IConstruct): CfnResource {
+  const cfn = scope instanceof CfnResource ? scope : scope.node.defaultChild;
+  if (!(cfn instanceof CfnResource)) {
+    throw new Error(`${scope.node.path} has no CloudFormation resource`);
+  }
+  return cfn;
+}
+
+/** checkov suppressions on the resource, each with its reason (rendered as Metadata.checkov.skip). */
+function checkovSkip(scope: IConstruct, skips: [string, string][]) {
+  const cfn = cfnOf(scope);
+  const existing = (cfn.getMetadata('checkov') as { skip?: { id: string; comment: string }[] } | undefined)?.skip ?? [];
+  cfn.addMetadata('checkov', { skip: [...existing, ...skips.map(([id, comment]) => ({ id, comment }))] });
+}
+
+/** cfn-lint rules ignored on one resource; the reason sits next to every call. */
+function cfnLintIgnore(scope: IConstruct, ids: string[]) {
+  cfnOf(scope).addMetadata('cfn-lint', { config: { ignore_checks: ids } });
+}

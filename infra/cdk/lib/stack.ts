@@ -1,0 +1,25 @@
+import { CfnOutput, Stack, StackProps } from 'aws-cdk-lib';
+import { Construct } from 'constructs';
+import { LockedDownApi, LockedDownApiProps, REST_STAGE, directHttpApiUrl } from './locked-down-api';
+
+/** One deployable stack around a {@link LockedDownApi}, with the outputs the deploy guide uses. */
+export class PortcullisStack extends Stack {
+  readonly api: LockedDownApi;
+
+  constructor(scope: Construct, id: string, props: StackProps & { api: LockedDownApiProps }) {
+    super(scope, id, props);
+    this.api = new LockedDownApi(this, 'Api', props.api);
+    const cf = `https://${this.api.distribution.distributionDomainName}`;
+    new CfnOutput(this, 'CloudFrontUrl', { value: cf, description: 'The only public entry. HTTP API at /, REST API under /rest/.' });
+    new CfnOutput(this, 'HttpApiUrl', { value: `${cf}/`, description: 'HTTP API through CloudFront.' });
+    new CfnOutput(this, 'RestApiUrl', { value: `${cf}/${REST_STAGE}/`, description: 'REST API through CloudFront.' });
+    new CfnOutput(this, 'DirectHttpApiUrl', { value: directHttpApiUrl(this.api.httpApi), description: 'execute-api URL of the HTTP API - must answer 401/403.' });
+    new CfnOutput(this, 'DirectRestApiUrl', { value: this.api.restApi.url, description: 'execute-api URL of the REST API - must answer 401/403.' });
+    if (this.api.originSecret) {
+      new CfnOutput(this, 'OriginSecretName', { value: this.api.originSecret.secretName, description: 'Secret CloudFront sends and the authorizer checks (one accepted value per line).' });
+    }
+    if (this.api.apiKeySecret) {
+      new CfnOutput(this, 'ApiKeySecretName', { value: this.api.apiKeySecret.secretName, description: 'Secret holding the REST API key CloudFront sends.' });
+    }
+  }
+}
