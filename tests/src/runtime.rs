@@ -77,6 +77,17 @@ pub struct Lambda {
 impl Lambda {
     /// Starts `binary` with the standard Lambda variables plus `env`.
     pub async fn spawn(binary: &Path, env: &[(String, String)]) -> std::io::Result<Self> {
+        Self::spawn_with_args(binary, &[], env).await
+    }
+
+    /// Starts `program args…` (an interpreter and its runtime client, say) with the standard
+    /// Lambda variables plus `env`.
+    pub async fn spawn_with_args(
+        program: &Path,
+        args: &[String],
+        env: &[(String, String)],
+    ) -> std::io::Result<Self> {
+        let binary = program;
         let shared = Arc::new(Shared::default());
         let app = Router::new()
             .route("/2018-06-01/runtime/invocation/next", get(next))
@@ -98,6 +109,7 @@ impl Lambda {
             .unwrap_or("function");
         let mut command = Command::new(binary);
         command
+            .args(args)
             .env_clear()
             .env("PATH", std::env::var_os("PATH").unwrap_or_default())
             .env("AWS_LAMBDA_RUNTIME_API", addr.to_string())

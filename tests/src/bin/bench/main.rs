@@ -1,0 +1,277 @@
+//! `make bench`: portcullis' authorizers side by side with the Python and Node.js authorizers
+//! teams copy today, on one Lambda Runtime API emulator, against one moto SSM (behind a
+//! counting proxy) and one JWKS server. Writes `results.json` and `table.md` to `--out`.
+//!
+//! `portcullis-bench --echo-runtime` is the minimal runtime the bench uses as its baseline.
+
+mod measure;
+mod report;
+mod servers;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use measure::{Figures, Group, Plan, Subject};
+use portcullis_harness::{Moto, sample_event, workspace_root};
+use serde_json::json;
+
+const PARAMETER: &str = "/portcullis/bench/origin-secret";
+/// One line, so the copied `==` snippets accept it as they would in production.
+const SECRET: &str = "pc-demo-current-3f9a1c7e5b2d4086a1e9c7b5d3f1a2c4";
+const ISSUER: &str = "https://issuer.bench.portcullis.invalid";
+const AUDIENCE: &str = "portcullis-bench";
+const METHOD_ARN: &str = "arn:aws:execute-api:eu-west-1:123456789012:a1b2c3d4e5/prod/GET/orders/42";
+
+fn arg(args: &[String], name: &str) -> Option<String> {
+    args.windows(2).find(|w| w[0] == name).map(|w| w[1].clone())
+}
+
+fn path_arg(args: &[String], name: &str, default: &str) -> PathBuf {
+    let p = PathBuf::from(arg(args, name).unwrap_or_else(|| default.to_owned()));
+    if p.is_absolute() {
+        p
+    } else {
+        workspace_root().join(p)
+    }
+}
+
+fn num_arg(args: &[String], name: &str, default: usize) -> usize {
+    arg(args, name).map_or(default, |v| {
+        v.parse()
+            .unwrap_or_else(|_| panic!("{name} wants a number, got {v}"))
+    })
+}
+
+#[tokio::main]
+async fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    if args.iter().any(|a| a == "--echo-runtime") {
+        servers::echo_runtime().await;
+        return;
+    }
+    let functions_dir = path_arg(&args, "--functions-dir", "target/release");
+    let out = path_arg(&args, "--out", "target/bench");
+    let peers = path_arg(&args, "--peers-dir", "bench/peers");
+    let python = path_arg(&args, "--python", ".venv/bin/python");
+    let node = PathBuf::from(arg(&args, "--node").unwrap_or_else(|| "node".into()));
+    let plan = Plan {
+        cold_runs: num_arg(&args, "--cold-runs", 5),
+        warmup: num_arg(&args, "--warmup", 200),
+        invokes: num_arg(&args, "--invokes", 2000),
+    };
+    std::fs::create_dir_all(&out).expect("output folder");
+
+    // SSM: moto behind a proxy that counts GetParameter calls.
+    let moto = Moto::start().await;
+    moto.put_secure(PARAMETER, SECRET).await;
+    let (ssm_url, ssm_calls) = servers::ssm_proxy(moto.endpoint()).await;
+    let mut ssm_env = moto.aws_env();
+    for (k, v) in &mut ssm_env {
+        if k == "AWS_ENDPOINT_URL" {
+            v.clone_from(&ssm_url);
+        }
+    }
+    ssm_env.push(("AWS_DEFAULT_REGION".into(), "us-east-1".into()));
+    ssm_env.push(("SECRET_PARAMETER_NAME".into(), PARAMETER.into()));
+
+    // JWT: a fresh RSA key and token from PyJWT, the JWKS on a counting server.
+    let (jwks, token) = mint(&python, &peers, &out);
+    let (jwks_uri, jwks_calls) = servers::jwks_server(jwks).await;
+    let jwt_env: Vec<(String, String)> = [
+        ("JWT_ISSUER", ISSUER.to_owned()),
+        ("JWT_AUDIENCE", AUDIENCE.to_owned()),
+        ("JWT_JWKS_URI", jwks_uri),
+        ("JWT_ALGORITHMS", "RS256".to_owned()),
+        ("AWS_REGION", "us-east-1".to_owned()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v))
+    .collect();
+
+    let header_event = sample_event("header-secret-authorizer", "rest-request-valid.json");
+    let jwt_event = json!({
+        "type": "TOKEN",
+        "authorizationToken": format!("Bearer {token}"),
+        "methodArn": METHOD_ARN,
+    });
+    let py_runtime = version(&python, "--version");
+    let node_runtime = format!("Node.js {}", version(&node, "--version"));
+    let with = |base: &[(String, String)], extra: &[(&str, &Path)]| {
+        let mut env = base.to_vec();
+        env.extend(
+            extra
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), v.display().to_string())),
+        );
+        env
+    };
+    let py_path = peers.join("python");
+    let py_args = |handler: &str| -> Vec<String> { vec!["-m".into(), "awslambdaric".into(), handler.into()] };
+
+    let subjects = vec![
+        Subject {
+            key: "echo",
+            label: "emulator round trip (echo runtime)",
+            runtime: "Rust (reqwest)".into(),
+            group: Group::Baseline,
+            ours: false,
+            program: std::env::current_exe().expect("own path"),
+            args: vec!["--echo-runtime".into()],
+            env: Vec::new(),
+            event: header_event.clone(),
+            expect: "Invalid",
+            calls: None,
+        },
+        Subject {
+            key: "header-secret-authorizer",
+            label: "header-secret-authorizer",
+            runtime: "Rust (portcullis)".into(),
+            group: Group::HeaderSecret,
+            ours: true,
+            program: functions_dir.join("header-secret-authorizer"),
+            args: Vec::new(),
+            env: ssm_env.clone(),
+            event: header_event.clone(),
+            expect: "Allow",
+            calls: Some(ssm_calls.clone()),
+        },
+        Subject {
+            key: "py-boto3",
+            label: "peer (a): boto3 SSM read per request",
+            runtime: format!("{py_runtime} + awslambdaric"),
+            group: Group::HeaderSecret,
+            ours: false,
+            program: python.clone(),
+            args: py_args("header_secret_boto3.handler"),
+            env: with(&ssm_env, &[("PYTHONPATH", &py_path)]),
+            event: header_event.clone(),
+            expect: "Allow",
+            calls: Some(ssm_calls.clone()),
+        },
+        Subject {
+            key: "py-powertools",
+            label: "peer (b): Powertools Parameters (cached)",
+            runtime: format!("{py_runtime} + awslambdaric"),
+            group: Group::HeaderSecret,
+            ours: false,
+            program: python.clone(),
+            args: py_args("header_secret_powertools.handler"),
+            env: with(&ssm_env, &[("PYTHONPATH", &py_path)]),
+            event: header_event.clone(),
+            expect: "Allow",
+            calls: Some(ssm_calls.clone()),
+        },
+        Subject {
+            key: "jwt-authorizer",
+            label: "jwt-authorizer (RS256)",
+            runtime: "Rust (portcullis)".into(),
+            group: Group::Jwt,
+            ours: true,
+            program: functions_dir.join("jwt-authorizer"),
+            args: Vec::new(),
+            env: jwt_env.clone(),
+            event: jwt_event.clone(),
+            expect: "Allow",
+            calls: Some(jwks_calls.clone()),
+        },
+        Subject {
+            key: "node-aws-jwt-verify",
+            label: "peer (c): aws-jwt-verify (RS256)",
+            runtime: format!("{node_runtime} + runtime.mjs"),
+            group: Group::Jwt,
+            ours: false,
+            program: node.clone(),
+            args: vec![
+                peers.join("node/runtime.mjs").display().to_string(),
+                peers.join("node/jwt.mjs").display().to_string(),
+            ],
+            env: jwt_env.clone(),
+            event: jwt_event.clone(),
+            expect: "Allow",
+            calls: Some(jwks_calls.clone()),
+        },
+        Subject {
+            key: "py-pyjwt",
+            label: "peer (d): PyJWT PyJWKClient (RS256)",
+            runtime: format!("{py_runtime} + awslambdaric"),
+            group: Group::Jwt,
+            ours: false,
+            program: python.clone(),
+            args: py_args("jwt_pyjwt.handler"),
+            env: with(&jwt_env, &[("PYTHONPATH", &py_path)]),
+            event: jwt_event,
+            expect: "Allow",
+            calls: Some(jwks_calls.clone()),
+        },
+    ];
+
+    let packages: BTreeMap<String, u64> = std::fs::read_to_string(out.join("packages.json"))
+        .ok()
+        .and_then(|t| serde_json::from_str(&t).ok())
+        .unwrap_or_default();
+    let mut results: Vec<Figures> = Vec::new();
+    let mut skipped: Vec<(String, String)> = Vec::new();
+    for subject in &subjects {
+        eprintln!("bench: {} …", subject.label);
+        match measure::run(subject, plan).await {
+            Ok(mut figures) => {
+                figures.package_bytes = packages.get(subject.key).copied();
+                eprintln!(
+                    "  cold {:.1} ms, p50 {:.0} µs, p99 {:.0} µs, peak RSS {} KiB",
+                    figures.cold_init_median_ms, figures.p50_us, figures.p99_us, figures.peak_rss_kib
+                );
+                results.push(figures);
+            }
+            Err(why) => {
+                eprintln!("  skipped: {why}");
+                skipped.push((subject.label.to_owned(), why));
+            }
+        }
+    }
+
+    let machine = report::machine(&[
+        ("Python", py_runtime.clone()),
+        ("Node.js", node_runtime.clone()),
+    ]);
+    let edge = arg(&args, "--edge-report").and_then(|p| std::fs::read_to_string(p).ok());
+    let markdown = report::markdown(&results, &skipped, plan, &machine, edge.as_deref());
+    std::fs::write(out.join("table.md"), &markdown).expect("write table.md");
+    let json = json!({ "machine": machine, "plan": { "cold_runs": plan.cold_runs, "warmup": plan.warmup, "invokes": plan.invokes }, "results": results, "skipped": skipped });
+    std::fs::write(
+        out.join("results.json"),
+        serde_json::to_string_pretty(&json).expect("json"),
+    )
+    .expect("write results.json");
+    println!("{markdown}");
+    eprintln!("bench: wrote {}/table.md and results.json", out.display());
+    if results.iter().all(|f| !f.ours) {
+        eprintln!("bench: none of portcullis' binaries could be measured");
+        std::process::exit(1);
+    }
+}
+
+/// Runs `bench/peers/python/mint.py`: returns (JWKS JSON, token).
+fn mint(python: &Path, peers: &Path, out: &Path) -> (String, String) {
+    let status = std::process::Command::new(python)
+        .arg(peers.join("python/mint.py"))
+        .arg(out)
+        .args([ISSUER, AUDIENCE])
+        .status()
+        .expect("python runs mint.py");
+    assert!(status.success(), "mint.py failed");
+    let read = |name: &str| {
+        std::fs::read_to_string(out.join(name)).unwrap_or_else(|e| panic!("{name}: {e}"))
+    };
+    (read("jwks.json"), read("token.txt").trim().to_owned())
+}
+
+fn version(program: &Path, flag: &str) -> String {
+    std::process::Command::new(program)
+        .arg(flag)
+        .output()
+        .map(|o| {
+            let text = if o.stdout.is_empty() { o.stderr } else { o.stdout };
+            String::from_utf8_lossy(&text).trim().to_owned()
+        })
+        .unwrap_or_else(|_| "unknown".into())
+}
