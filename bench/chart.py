@@ -12,11 +12,12 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.ticker import NullFormatter  # noqa: E402
 
 out = Path(sys.argv[1])
 data = json.loads((out / "results.json").read_text())
 rows = [r for r in data["results"] if r["group"] != "Baseline"]
-labels = [r["label"].replace(" (", "\n(").replace(": ", ":\n") for r in rows]
+labels = [r["label"].replace(": ", ":\n") for r in rows]
 colors = ["#c0392b" if r["ours"] else ("#2471a3" if r["group"] == "HeaderSecret" else "#7d3c98") for r in rows]
 panels = [
     ("Cold init (ms)", [r["cold_init_median_ms"] for r in rows]),
@@ -28,6 +29,7 @@ fig, axes = plt.subplots(1, len(panels), figsize=(18, 6), sharey=True)
 for ax, (title, values) in zip(axes, panels):
     ax.barh(range(len(rows)), values, color=colors)
     ax.set_xscale("log")
+    ax.xaxis.set_minor_formatter(NullFormatter())
     ax.set_title(title)
     ax.invert_yaxis()
     for i, v in enumerate(values):

@@ -49,8 +49,11 @@ fn policy_rendering(c: &mut Criterion) {
             let name = format!("{}/{mode:?}", file.trim_end_matches("-valid.json"));
             group.bench_function(name, |b| {
                 b.iter(|| {
-                    let decision =
-                        Decision::allow_all("cloudfront", black_box(&request.method_arn), context());
+                    let decision = Decision::allow_all(
+                        "cloudfront",
+                        black_box(&request.method_arn),
+                        context(),
+                    );
                     render(&decision, &request, mode)
                 });
             });

@@ -26,7 +26,12 @@ fn event(file: &str) -> Value {
 fn header_compare(c: &mut Criterion) {
     let candidate = CURRENT.to_owned();
     c.bench_function("header_compare/constant_time_eq_48B", |b| {
-        b.iter(|| constant_time_eq(black_box(candidate.as_bytes()), black_box(PREVIOUS.as_bytes())));
+        b.iter(|| {
+            constant_time_eq(
+                black_box(candidate.as_bytes()),
+                black_box(PREVIOUS.as_bytes()),
+            )
+        });
     });
 }
 

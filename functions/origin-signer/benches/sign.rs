@@ -7,7 +7,10 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use serde_json::{Value, json};
 
 fn input(file: &str) -> Vec<u8> {
-    let path = format!("{}/../../events/origin-signer/{file}", env!("CARGO_MANIFEST_DIR"));
+    let path = format!(
+        "{}/../../events/origin-signer/{file}",
+        env!("CARGO_MANIFEST_DIR")
+    );
     let event: Value =
         serde_json::from_str(&std::fs::read_to_string(&path).expect(&path)).expect("JSON event");
     serde_json::to_vec(&json!({
@@ -24,7 +27,12 @@ fn input(file: &str) -> Vec<u8> {
 
 fn sign(c: &mut Criterion) {
     let mut group = c.benchmark_group("sigv4_sign");
-    for file in ["get-query.json", "post-json.json", "put-binary.json", "custom-domain.json"] {
+    for file in [
+        "get-query.json",
+        "post-json.json",
+        "put-binary.json",
+        "custom-domain.json",
+    ] {
         let input = input(file);
         group.bench_function(file.trim_end_matches(".json"), |b| {
             b.iter(|| origin_signer::edge::handle_json(black_box(&input)));

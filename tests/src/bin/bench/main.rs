@@ -106,7 +106,8 @@ async fn main() {
         env
     };
     let py_path = peers.join("python");
-    let py_args = |handler: &str| -> Vec<String> { vec!["-m".into(), "awslambdaric".into(), handler.into()] };
+    let py_args =
+        |handler: &str| -> Vec<String> { vec!["-m".into(), "awslambdaric".into(), handler.into()] };
 
     let subjects = vec![
         Subject {
@@ -218,7 +219,10 @@ async fn main() {
                 figures.package_bytes = packages.get(subject.key).copied();
                 eprintln!(
                     "  cold {:.1} ms, p50 {:.0} µs, p99 {:.0} µs, peak RSS {} KiB",
-                    figures.cold_init_median_ms, figures.p50_us, figures.p99_us, figures.peak_rss_kib
+                    figures.cold_init_median_ms,
+                    figures.p50_us,
+                    figures.p99_us,
+                    figures.peak_rss_kib
                 );
                 results.push(figures);
             }
@@ -270,7 +274,11 @@ fn version(program: &Path, flag: &str) -> String {
         .arg(flag)
         .output()
         .map(|o| {
-            let text = if o.stdout.is_empty() { o.stderr } else { o.stdout };
+            let text = if o.stdout.is_empty() {
+                o.stderr
+            } else {
+                o.stdout
+            };
             String::from_utf8_lossy(&text).trim().to_owned()
         })
         .unwrap_or_else(|_| "unknown".into())

@@ -18,7 +18,10 @@ pub fn machine(runtimes: &[(&str, String)]) -> Vec<(String, String)> {
         .lines()
         .find_map(|l| l.strip_prefix("MemTotal:"))
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
-        .map_or_else(|| "unknown".into(), |kib| format!("{:.1} GiB", kib as f64 / 1048576.0));
+        .map_or_else(
+            || "unknown".into(),
+            |kib| format!("{:.1} GiB", kib as f64 / 1048576.0),
+        );
     let kernel = std::fs::read_to_string("/proc/sys/kernel/osrelease")
         .unwrap_or_default()
         .trim()
@@ -59,7 +62,12 @@ fn size(bytes: Option<u64>) -> String {
 
 fn ratio(peer: f64, ours: f64) -> String {
     if ours > 0.0 && peer.is_finite() {
-        format!("{:.1}×", peer / ours)
+        let r = peer / ours;
+        if r >= 0.095 {
+            format!("{r:.1}×")
+        } else {
+            format!("{r:.3}×")
+        }
     } else {
         "—".into()
     }
@@ -117,30 +125,36 @@ pub fn markdown(
 
     let _ = writeln!(
         s,
-        "\nRatios, peer ÷ portcullis (higher is better for portcullis; latencies include the \
-         emulator round trip, so the ratios are conservative):\n"
+        "\nRatios, peer ÷ portcullis (higher is better for portcullis). Warm latencies include \
+         the emulator round trip, so their ratios are conservative; the net column subtracts \
+         the echo runtime's p50 from both sides (a derived figure, floored at 1 µs):\n"
     );
+    let base = results
+        .iter()
+        .find(|f| f.key == "echo")
+        .map_or(0.0, |f| f.p50_us);
+    let net = |f: &Figures| (f.p50_us - base).max(1.0);
     let _ = writeln!(
         s,
-        "| portcullis | vs peer | Cold init | Warm p50 | Warm p99 | Peak RSS | Package |"
+        "| portcullis | vs peer | Cold init | Warm p50 | Warm p50 net of emulator | Warm p99 | Peak RSS | Package |"
     );
-    let _ = writeln!(s, "|---|---|---:|---:|---:|---:|---:|");
+    let _ = writeln!(s, "|---|---|---:|---:|---:|---:|---:|---:|");
     for ours in results.iter().filter(|f| f.ours) {
-        for peer in results
-            .iter()
-            .filter(|f| !f.ours && f.group == ours.group)
-        {
+        for peer in results.iter().filter(|f| !f.ours && f.group == ours.group) {
             let pkg = match (peer.package_bytes, ours.package_bytes) {
                 (Some(p), Some(o)) => ratio(p as f64, o as f64),
                 _ => "—".into(),
             };
             let _ = writeln!(
                 s,
-                "| {} | {} | {} | {} | {} | {} | {pkg} |",
+                "| {} | {} | {} | {} | {} ({} vs {}) | {} | {} | {pkg} |",
                 ours.label,
                 peer.label,
                 ratio(peer.cold_init_median_ms, ours.cold_init_median_ms),
                 ratio(peer.p50_us, ours.p50_us),
+                ratio(net(peer), net(ours)),
+                us(net(peer)),
+                us(net(ours)),
                 ratio(peer.p99_us, ours.p99_us),
                 ratio(peer.peak_rss_kib as f64, ours.peak_rss_kib as f64),
             );

@@ -76,9 +76,7 @@ async fn forward(State(proxy): State<Proxy>, request: Request) -> Response {
             let headers: Vec<(HeaderName, HeaderValue)> = answer
                 .headers()
                 .iter()
-                .filter(|(n, _)| {
-                    *n != header::CONTENT_LENGTH && *n != header::TRANSFER_ENCODING
-                })
+                .filter(|(n, _)| *n != header::CONTENT_LENGTH && *n != header::TRANSFER_ENCODING)
                 .map(|(n, v)| (n.clone(), v.clone()))
                 .collect();
             let bytes = answer.bytes().await.unwrap_or_default();
@@ -100,7 +98,10 @@ pub async fn jwks_server(jwks: String) -> (String, Counter) {
             get(
                 |State((jwks, hits)): State<(Arc<String>, Counter)>| async move {
                     hits.hit();
-                    ([(header::CONTENT_TYPE, "application/json")], (*jwks).clone())
+                    (
+                        [(header::CONTENT_TYPE, "application/json")],
+                        (*jwks).clone(),
+                    )
                 },
             ),
         )
@@ -128,11 +129,7 @@ pub async fn echo_runtime() {
     let base = format!("http://{api}/2018-06-01/runtime");
     let client = reqwest::Client::new();
     loop {
-        let Ok(next) = client
-            .get(format!("{base}/invocation/next"))
-            .send()
-            .await
-        else {
+        let Ok(next) = client.get(format!("{base}/invocation/next")).send().await else {
             return;
         };
         let id = next
