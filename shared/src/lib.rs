@@ -9,5 +9,6 @@ pub mod jwt;
 pub mod policy;
 pub mod request;
 pub mod response;
+pub mod rules;
 pub mod secrets;
 pub mod telemetry;

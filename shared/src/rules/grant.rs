@@ -1,0 +1,138 @@
+//! Grants: the routes a tenant may call, written `VERB /path` with IAM `*` wildcards.
+
+use std::fmt;
+
+/// HTTP verbs API Gateway puts in a method ARN.
+const VERBS: [&str; 7] = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"];
+
+/// One route a tenant may call.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Grant {
+    /// `*`: every route of the API.
+    Any,
+    /// `GET /orders/*`: `verb` is `*` or an upper-case HTTP method; `path` starts with `/` and
+    /// may hold `*` wildcards, which match any characters including `/` (IAM semantics).
+    Http {
+        /// `*` or an upper-case HTTP method.
+        verb: String,
+        /// Path pattern with a leading `/`.
+        path: String,
+    },
+    /// A route key such as WebSocket `$connect` or HTTP API `$default`.
+    Named(String),
+}
+
+impl Grant {
+    /// Parses `*`, `VERB /path` or `$routeKey`; the error explains the expected forms.
+    pub fn parse(text: &str) -> Result<Grant, String> {
+        let mut parts = text.split_whitespace();
+        let (first, second, rest) = (parts.next(), parts.next(), parts.next());
+        match (first, second, rest) {
+            (Some("*"), None, None) => Ok(Grant::Any),
+            (Some(key), None, None) if key.starts_with('$') => {
+                check_chars(&key[1..], key)?;
+                if key.len() < 2 {
+                    return Err(format!("route key {key:?} is empty after '$'"));
+                }
+                Ok(Grant::Named(key.to_owned()))
+            }
+            (Some(verb), Some(path), None) => {
+                if verb != "*" && !VERBS.contains(&verb) {
+                    return Err(format!(
+                        "verb {verb:?} is not one of * {} (use * for ANY)",
+                        VERBS.join(" ")
+                    ));
+                }
+                if !path.starts_with('/') {
+                    return Err(format!("path {path:?} must start with '/'"));
+                }
+                check_chars(path, path)?;
+                Ok(Grant::Http {
+                    verb: verb.to_owned(),
+                    path: path.to_owned(),
+                })
+            }
+            _ => Err(format!(
+                "expected \"VERB /path\", \"*\" or a route key like \"$connect\", got {text:?}"
+            )),
+        }
+    }
+
+    /// The part of an execute-api resource after `<api-id>/<stage>/`: `GET/orders/*`, `*`,
+    /// `$connect`.
+    pub fn resource_suffix(&self) -> String {
+        match self {
+            Grant::Any => "*".to_owned(),
+            Grant::Http { verb, path } => format!("{verb}{path}"),
+            Grant::Named(key) => key.clone(),
+        }
+    }
+}
+
+fn check_chars(part: &str, whole: &str) -> Result<(), String> {
+    if part.contains(['{', '}']) {
+        return Err(format!(
+            "{whole:?}: method ARNs hold the called path, not the route template; use * instead of {{param}}"
+        ));
+    }
+    if let Some(bad) = part
+        .chars()
+        .find(|c| matches!(c, '?' | '#' | '"' | '\\') || c.is_control())
+    {
+        return Err(format!("{whole:?}: character {bad:?} is not allowed"));
+    }
+    Ok(())
+}
+
+impl fmt::Display for Grant {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Grant::Any => f.write_str("*"),
+            Grant::Http { verb, path } => write!(f, "{verb} {path}"),
+            Grant::Named(key) => f.write_str(key),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_the_three_forms() {
+        assert_eq!(Grant::parse("*"), Ok(Grant::Any));
+        assert_eq!(
+            Grant::parse("GET /orders/*"),
+            Ok(Grant::Http {
+                verb: "GET".into(),
+                path: "/orders/*".into()
+            })
+        );
+        assert_eq!(
+            Grant::parse("$connect"),
+            Ok(Grant::Named("$connect".into()))
+        );
+        assert_eq!(Grant::parse("* /").unwrap().resource_suffix(), "*/");
+        assert_eq!(
+            Grant::parse("DELETE /a/*/b").unwrap().resource_suffix(),
+            "DELETE/a/*/b"
+        );
+    }
+
+    #[test]
+    fn rejects_malformed_grants() {
+        for bad in [
+            "",
+            "GET",
+            "get /orders",
+            "ANY /orders",
+            "GET orders",
+            "GET /orders extra",
+            "GET /orders/{id}",
+            "GET /orders?x=1",
+            "$",
+        ] {
+            assert!(Grant::parse(bad).is_err(), "{bad:?} accepted");
+        }
+    }
+}

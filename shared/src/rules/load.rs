@@ -1,0 +1,411 @@
+//! Parsing and validation: text → [`RuleSet`] in one step, or a [`RulesError`] naming the
+//! entry. Nothing is ever half-loaded: the rule set exists only once every entry passed.
+
+use std::collections::{BTreeMap, HashMap};
+
+use super::api_key::{KeyIndex, parse_digest};
+use super::client_cert::{ClientCertRules, normalize_serial};
+use super::document::{RawConditions, RawDocument, RawTenant};
+use super::error::RulesError;
+use super::grant::Grant;
+use super::source_ip::{SourceIpRules, parse_cidr};
+use super::{Conditions, RuleSet, Tenant};
+
+/// Syntax of a rules document.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// JSON.
+    Json,
+    /// TOML.
+    Toml,
+}
+
+impl Format {
+    /// JSON when the first non-blank character is `{`, TOML otherwise.
+    pub fn detect(text: &str) -> Format {
+        if text.trim_start().starts_with('{') {
+            Format::Json
+        } else {
+            Format::Toml
+        }
+    }
+}
+
+/// Context keys the authorizer fills itself.
+const RESERVED_CONTEXT_KEYS: [&str; 2] = ["tenantId", "tier"];
+
+pub(super) fn parse(text: &str, format: Format) -> Result<RuleSet, RulesError> {
+    let raw = match format {
+        Format::Json => parse_json(text)?,
+        Format::Toml => parse_toml(text)?,
+    };
+    validate(raw)
+}
+
+fn parse_json(text: &str) -> Result<RawDocument, RulesError> {
+    let mut de = serde_json::Deserializer::from_str(text);
+    let raw: RawDocument = serde_path_to_error::deserialize(&mut de).map_err(|err| {
+        let path = display_path(err.path());
+        let inner = err.into_inner();
+        RulesError::new(
+            path,
+            format!(
+                "invalid JSON at line {} column {}: {}",
+                inner.line(),
+                inner.column(),
+                redact_quoted(&strip_position(&inner.to_string()))
+            ),
+        )
+    })?;
+    de.end().map_err(|err| {
+        RulesError::new(
+            "document",
+            format!(
+                "invalid JSON at line {} column {}: trailing characters",
+                err.line(),
+                err.column()
+            ),
+        )
+    })?;
+    Ok(raw)
+}
+
+fn parse_toml(text: &str) -> Result<RawDocument, RulesError> {
+    let de = toml::Deserializer::parse(text).map_err(|err| toml_error("document", text, &err))?;
+    serde_path_to_error::deserialize(de).map_err(|err| {
+        let path = display_path(err.path());
+        toml_error(&path, text, err.inner())
+    })
+}
+
+/// A TOML error as "line L column C: message", without the source snippet toml's Display
+/// prints (the snippet could show a secret).
+fn toml_error(path: &str, text: &str, err: &toml::de::Error) -> RulesError {
+    let position = err.span().map(|span| {
+        let before = &text[..span.start.min(text.len())];
+        let line = before.matches('\n').count() + 1;
+        let column = before.len() - before.rfind('\n').map_or(0, |i| i + 1) + 1;
+        format!(" at line {line} column {column}")
+    });
+    RulesError::new(
+        path,
+        format!(
+            "invalid TOML{}: {}",
+            position.unwrap_or_default(),
+            redact_quoted(err.message().trim())
+        ),
+    )
+}
+
+fn display_path(path: &serde_path_to_error::Path) -> String {
+    let text = path.to_string();
+    if text == "." || text.is_empty() {
+        "document".to_owned()
+    } else {
+        text
+    }
+}
+
+/// serde_json appends " at line L column C"; we print the position ourselves.
+fn strip_position(message: &str) -> String {
+    match message.rfind(" at line ") {
+        Some(i) => message[..i].to_owned(),
+        None => message.to_owned(),
+    }
+}
+
+/// serde quotes offending values as `string "…"`; a value may be a secret, so its text is
+/// dropped (field names, quoted with backticks, stay).
+fn redact_quoted(message: &str) -> String {
+    let mut out = String::with_capacity(message.len());
+    let mut inside = false;
+    for c in message.chars() {
+        if c == '"' {
+            if inside {
+                out.push_str("…\"");
+            } else {
+                out.push('"');
+            }
+            inside = !inside;
+        } else if !inside {
+            out.push(c);
+        }
+    }
+    out
+}
+
+fn validate(raw: RawDocument) -> Result<RuleSet, RulesError> {
+    if raw.version != 1 {
+        return Err(RulesError::new(
+            "version",
+            format!(
+                "unsupported version {} (this build reads version 1)",
+                raw.version
+            ),
+        ));
+    }
+    let mut tenants = Vec::with_capacity(raw.tenants.len());
+    let mut keys = KeyIndex::default();
+    let mut ids: HashMap<String, usize> = HashMap::new();
+    for (index, raw_tenant) in raw.tenants.into_iter().enumerate() {
+        let at = format!("tenants[{index}]");
+        if let Some(first) = ids.get(&raw_tenant.id) {
+            return Err(RulesError::new(
+                format!("{at}.id"),
+                format!(
+                    "duplicate tenant id {:?} (first at tenants[{first}])",
+                    raw_tenant.id
+                ),
+            ));
+        }
+        ids.insert(raw_tenant.id.clone(), index);
+        tenants.push(validate_tenant(raw_tenant, &at, index, &mut keys)?);
+    }
+    Ok(RuleSet { tenants, keys })
+}
+
+fn validate_tenant(
+    raw: RawTenant,
+    at: &str,
+    index: usize,
+    keys: &mut KeyIndex,
+) -> Result<Tenant, RulesError> {
+    let err = |field: &str, reason: String| RulesError::new(format!("{at}.{field}"), reason);
+
+    if raw.id.is_empty() || raw.id.len() > 128 {
+        return Err(err("id", "must be 1 to 128 characters".into()));
+    }
+    if let Some(bad) = raw
+        .id
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | ':' | '@')))
+    {
+        return Err(err(
+            "id",
+            format!("character {bad:?} not allowed (use letters, digits, . _ - : @)"),
+        ));
+    }
+    if raw.tier.as_deref().is_some_and(|t| t.trim().is_empty()) {
+        return Err(err("tier", "must not be empty (omit it instead)".into()));
+    }
+
+    if raw.api_keys.is_empty() {
+        return Err(err("apiKeys", "at least one API key is required".into()));
+    }
+    let mut key_labels = Vec::with_capacity(raw.api_keys.len());
+    for (k, key) in raw.api_keys.into_iter().enumerate() {
+        let digest =
+            parse_digest(&key.sha256).map_err(|r| err(&format!("apiKeys[{k}].sha256"), r))?;
+        if let Some((t, other)) = keys.position(&digest) {
+            return Err(err(
+                &format!("apiKeys[{k}].sha256"),
+                format!("the same key is already listed at tenants[{t}].apiKeys[{other}]"),
+            ));
+        }
+        if key.label.as_deref().is_some_and(|l| l.trim().is_empty()) {
+            return Err(err(
+                &format!("apiKeys[{k}].label"),
+                "must not be empty (omit it instead)".into(),
+            ));
+        }
+        keys.push(digest, index, k);
+        key_labels.push(key.label);
+    }
+
+    let source_ip = match raw.source_ip {
+        None => None,
+        Some(ip) => {
+            if ip.allow.is_empty() && ip.deny.is_empty() {
+                return Err(err(
+                    "sourceIp",
+                    "give allow and/or deny CIDRs, or remove the entry".into(),
+                ));
+            }
+            let parse = |list: Vec<String>, name: &str| {
+                list.iter()
+                    .enumerate()
+                    .map(|(i, c)| {
+                        parse_cidr(c).map_err(|r| err(&format!("sourceIp.{name}[{i}]"), r))
+                    })
+                    .collect::<Result<Vec<_>, _>>()
+            };
+            Some(SourceIpRules::new(
+                parse(ip.allow, "allow")?,
+                parse(ip.deny, "deny")?,
+            ))
+        }
+    };
+
+    let client_cert = match raw.client_cert {
+        None => None,
+        Some(cert) => {
+            let list = |values: Option<Vec<String>>, name: &str| -> Result<_, RulesError> {
+                let Some(values) = values else {
+                    return Ok(None);
+                };
+                if values.is_empty() {
+                    return Err(err(
+                        &format!("clientCert.{name}"),
+                        "must list at least one value (omit it to accept any)".into(),
+                    ));
+                }
+                if let Some(i) = values.iter().position(|v| v.trim().is_empty()) {
+                    return Err(err(
+                        &format!("clientCert.{name}[{i}]"),
+                        "must not be empty".into(),
+                    ));
+                }
+                Ok(Some(values))
+            };
+            let serial_numbers = match list(cert.serial_numbers, "serialNumbers")? {
+                None => None,
+                Some(values) => Some(
+                    values
+                        .iter()
+                        .enumerate()
+                        .map(|(i, s)| {
+                            normalize_serial(s).ok_or_else(|| {
+                                err(
+                                    &format!("clientCert.serialNumbers[{i}]"),
+                                    format!("serial number {s:?} is not hex (e.g. \"0a:1b:2c\")"),
+                                )
+                            })
+                        })
+                        .collect::<Result<Vec<_>, _>>()?,
+                ),
+            };
+            Some(ClientCertRules {
+                subject_dn: list(cert.subject_dn, "subjectDn")?,
+                issuer_dn: list(cert.issuer_dn, "issuerDn")?,
+                serial_numbers,
+            })
+        }
+    };
+
+    let conditions = match raw.conditions {
+        None => Conditions::default(),
+        Some(c) => validate_conditions(c, &format!("{at}.conditions"))?,
+    };
+
+    if raw.grants.is_empty() {
+        return Err(err("grants", "at least one grant is required".into()));
+    }
+    let mut grants: Vec<Grant> = Vec::with_capacity(raw.grants.len());
+    for (g, text) in raw.grants.iter().enumerate() {
+        let grant = Grant::parse(text).map_err(|r| err(&format!("grants[{g}]"), r))?;
+        if !grants.contains(&grant) {
+            grants.push(grant);
+        }
+    }
+
+    if let Some(key) = &raw.usage_identifier_key
+        && (key.is_empty() || key.trim() != key)
+    {
+        return Err(err(
+            "usageIdentifierKey",
+            "must be the usage plan API key value: non-empty, no surrounding spaces".into(),
+        ));
+    }
+
+    let mut context = BTreeMap::new();
+    context.insert(
+        "tenantId".to_owned(),
+        serde_json::Value::String(raw.id.clone()),
+    );
+    if let Some(tier) = &raw.tier {
+        context.insert("tier".to_owned(), serde_json::Value::String(tier.clone()));
+    }
+    for (key, value) in raw.context {
+        let path = format!("context.{key}");
+        if key.is_empty() {
+            return Err(err("context", "keys must not be empty".into()));
+        }
+        if RESERVED_CONTEXT_KEYS.contains(&key.as_str()) {
+            return Err(err(
+                &path,
+                format!("{key:?} is set by the authorizer (use the tenant's id/tier fields)"),
+            ));
+        }
+        if !matches!(
+            value,
+            serde_json::Value::String(_)
+                | serde_json::Value::Number(_)
+                | serde_json::Value::Bool(_)
+        ) {
+            return Err(err(
+                &path,
+                "API Gateway context values must be a string, number or boolean".into(),
+            ));
+        }
+        context.insert(key, value);
+    }
+
+    Ok(Tenant {
+        id: raw.id,
+        tier: raw.tier,
+        revoked: raw.revoked,
+        key_labels,
+        source_ip,
+        client_cert,
+        conditions,
+        grants,
+        usage_identifier_key: raw.usage_identifier_key,
+        context,
+    })
+}
+
+fn validate_conditions(raw: RawConditions, at: &str) -> Result<Conditions, RulesError> {
+    let mut out = Conditions::default();
+    for (kind, map, target) in [
+        (
+            "stageVariables",
+            raw.stage_variables,
+            &mut out.stage_variables,
+        ),
+        ("headers", raw.headers, &mut out.headers),
+    ] {
+        for (name, values) in map {
+            let path = format!("{at}.{kind}.{name}");
+            let values = values.into_vec();
+            if name.is_empty() || name.chars().any(|c| c.is_whitespace() || c.is_control()) {
+                return Err(RulesError::new(
+                    format!("{at}.{kind}"),
+                    format!("invalid name {name:?}"),
+                ));
+            }
+            if values.is_empty() {
+                return Err(RulesError::new(path, "list at least one accepted value"));
+            }
+            let name = if kind == "headers" {
+                name.to_ascii_lowercase()
+            } else {
+                name
+            };
+            target.push((name, values));
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redaction_keeps_structure_and_drops_values() {
+        assert_eq!(
+            redact_quoted("invalid type: string \"sk-live-123\", expected a sequence"),
+            "invalid type: string \"…\", expected a sequence"
+        );
+        assert_eq!(
+            redact_quoted("unknown field `cidr`, expected one of `id`, `tier`"),
+            "unknown field `cidr`, expected one of `id`, `tier`"
+        );
+    }
+
+    #[test]
+    fn format_detection() {
+        assert_eq!(Format::detect("  \n{\"version\":1}"), Format::Json);
+        assert_eq!(Format::detect("version = 1"), Format::Toml);
+    }
+}
