@@ -81,6 +81,8 @@ pub enum DenyReason {
         /// The variable or header name.
         name: String,
     },
+    /// The tenant's policy or context could not be rendered within API Gateway's limits.
+    Policy(String),
 }
 
 impl fmt::Display for DenyReason {
@@ -94,6 +96,7 @@ impl fmt::Display for DenyReason {
             DenyReason::SourceIpNotAllowed => f.write_str("source IP outside the allow CIDRs"),
             DenyReason::ClientCert(verdict) => write!(f, "client certificate: {verdict:?}"),
             DenyReason::Condition { kind, name } => write!(f, "condition {kind}.{name} not met"),
+            DenyReason::Policy(why) => write!(f, "policy not renderable: {why}"),
         }
     }
 }

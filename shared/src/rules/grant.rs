@@ -37,9 +37,10 @@ impl Grant {
                 Ok(Grant::Named(key.to_owned()))
             }
             (Some(verb), Some(path), None) => {
+                let verb = if verb == "ANY" { "*" } else { verb };
                 if verb != "*" && !VERBS.contains(&verb) {
                     return Err(format!(
-                        "verb {verb:?} is not one of * {} (use * for ANY)",
+                        "verb {verb:?} is not one of * ANY {}",
                         VERBS.join(" ")
                     ));
                 }
@@ -113,6 +114,7 @@ mod tests {
             Ok(Grant::Named("$connect".into()))
         );
         assert_eq!(Grant::parse("* /").unwrap().resource_suffix(), "*/");
+        assert_eq!(Grant::parse("ANY /x").unwrap().resource_suffix(), "*/x");
         assert_eq!(
             Grant::parse("DELETE /a/*/b").unwrap().resource_suffix(),
             "DELETE/a/*/b"
@@ -125,7 +127,6 @@ mod tests {
             "",
             "GET",
             "get /orders",
-            "ANY /orders",
             "GET orders",
             "GET /orders extra",
             "GET /orders/{id}",

@@ -5,14 +5,17 @@
 //! conditions, the routes it is granted, its usage-plan key and its context. [`RuleSet::parse`]
 //! validates the whole document or returns one [`RulesError`] naming the entry.
 //! [`RuleSet::evaluate`] reads a request through [`RuleInput`] at a given time and returns an
-//! [`Outcome`]; turning that into a policy is the caller's job.
+//! [`Outcome`]; [`decide`] turns it into a [`Decision`](crate::policy::Decision) for the
+//! request's API stage.
 
 mod api_key;
 mod client_cert;
+mod decide;
 mod document;
 mod error;
 mod eval;
 mod grant;
+mod input;
 mod load;
 mod source_ip;
 
@@ -21,9 +24,11 @@ use std::fmt;
 
 pub use api_key::hash_api_key;
 pub use client_cert::{CertFacts, CertVerdict, ClientCertRules};
+pub use decide::{ANONYMOUS, Answer, decide, grants_policy};
 pub use error::RulesError;
 pub use eval::{Ambiguous, DenyReason, KeyLocation, Outcome, RuleInput};
 pub use grant::Grant;
+pub use input::{parse_cert_time, request_time};
 pub use load::Format;
 pub use source_ip::{IpVerdict, SourceIpRules, parse_cidr};
 
@@ -133,5 +138,7 @@ pub(crate) struct Conditions {
     headers: Vec<(String, Vec<String>)>,
 }
 
+#[cfg(test)]
+mod prop_tests;
 #[cfg(test)]
 mod tests;

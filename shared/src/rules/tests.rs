@@ -583,3 +583,120 @@ fn debug_output_hides_the_usage_key() {
     assert!(!text.contains("acme-usage-plan-key"), "{text}");
     assert!(text.contains("acme"));
 }
+
+mod decisions {
+    use super::*;
+    use crate::request::AuthorizerRequest;
+    use crate::response::{HttpApiResponseMode, render};
+    use serde_json::json;
+
+    const ARN: &str = "arn:aws:execute-api:eu-west-1:123456789012:api1/prod/GET/orders/7";
+
+    fn rest(headers: serde_json::Value, ip: &str, arn: &str) -> AuthorizerRequest {
+        AuthorizerRequest::from_value(&json!({
+            "type": "REQUEST", "methodArn": arn, "headers": headers,
+            "requestContext": {"identity": {"sourceIp": ip}}
+        }))
+        .unwrap()
+    }
+
+    fn answer_for(request: &AuthorizerRequest) -> (Answer, serde_json::Value) {
+        let answer = decide(&rules(), request, &header_keys(), now());
+        let rendered = match &answer {
+            Answer::Unauthorized => json!("Unauthorized"),
+            Answer::Deny { decision, .. } | Answer::Allow { decision, .. } => {
+                render(decision, request, HttpApiResponseMode::Simple)
+            }
+        };
+        (answer, rendered)
+    }
+
+    #[test]
+    fn allow_lists_exactly_the_grants_with_usage_key_and_context() {
+        let (answer, rendered) =
+            answer_for(&rest(json!({"x-api-key": ACME_KEY}), "203.0.113.9", ARN));
+        assert!(matches!(
+            answer,
+            Answer::Allow {
+                route_granted: true,
+                ..
+            }
+        ));
+        assert_eq!(
+            rendered,
+            json!({
+                "principalId": "acme",
+                "policyDocument": {"Version": "2012-10-17", "Statement": [{
+                    "Action": "execute-api:Invoke", "Effect": "Allow",
+                    "Resource": [
+                        "arn:aws:execute-api:eu-west-1:123456789012:api1/prod/GET/orders/*",
+                        "arn:aws:execute-api:eu-west-1:123456789012:api1/prod/POST/orders"
+                    ]}]},
+                "context": {"tenantId": "acme", "tier": "gold", "plan": "enterprise", "maxItems": 50, "beta": true},
+                "usageIdentifierKey": "acme-usage-plan-key-000001"
+            })
+        );
+    }
+
+    #[test]
+    fn route_outside_grants_keeps_the_cache_safe_policy() {
+        let arn = "arn:aws:execute-api:eu-west-1:123456789012:api1/prod/DELETE/orders/7";
+        let request = rest(json!({"x-api-key": ACME_KEY}), "203.0.113.9", arn);
+        let (answer, rendered) = answer_for(&request);
+        let Answer::Allow {
+            decision,
+            route_granted,
+            ..
+        } = answer
+        else {
+            panic!("{answer:?}")
+        };
+        assert!(!route_granted);
+        assert!(!decision.policy.allows(&request.method_arn));
+        assert_eq!(
+            rendered["policyDocument"]["Statement"][0]["Resource"]
+                .as_array()
+                .unwrap()
+                .len(),
+            2
+        );
+    }
+
+    #[test]
+    fn denies_are_whole_api_and_carry_no_tenant_data() {
+        let deny_all = json!({"Version": "2012-10-17", "Statement": [{
+            "Action": "execute-api:Invoke", "Effect": "Deny",
+            "Resource": ["arn:aws:execute-api:eu-west-1:123456789012:api1/prod/*/*"]}]});
+        let (answer, rendered) =
+            answer_for(&rest(json!({"x-api-key": "wrong"}), "203.0.113.9", ARN));
+        assert!(matches!(
+            answer,
+            Answer::Deny {
+                reason: DenyReason::UnknownKey,
+                tenant: None,
+                ..
+            }
+        ));
+        assert_eq!(
+            rendered,
+            json!({"principalId": "anonymous", "policyDocument": deny_all})
+        );
+
+        let (answer, rendered) =
+            answer_for(&rest(json!({"x-api-key": ACME_KEY}), "198.51.100.1", ARN));
+        assert!(matches!(
+            answer,
+            Answer::Deny {
+                reason: DenyReason::SourceIpNotAllowed,
+                ..
+            }
+        ));
+        assert_eq!(
+            rendered,
+            json!({"principalId": "acme", "policyDocument": deny_all})
+        );
+
+        let (answer, _) = answer_for(&rest(json!({}), "203.0.113.9", ARN));
+        assert!(matches!(answer, Answer::Unauthorized));
+    }
+}

@@ -1,0 +1,202 @@
+//! Property: for random grants and random method ARNs, the rendered policy allows an ARN iff
+//! one of the tenant's grants matches it under API Gateway's (IAM's) wildcard semantics. The
+//! evaluator here is written independently of `policy::wildcard_match`: a dynamic-programming
+//! matcher over the policy JSON as API Gateway would receive it.
+
+use std::time::{Duration, SystemTime};
+
+use proptest::prelude::*;
+use serde_json::{Value, json};
+
+use super::*;
+use crate::request::AuthorizerRequest;
+use crate::response::{HttpApiResponseMode, render};
+
+const KEY: &str = "prop-test-key-0123456789";
+const PREFIX: &str = "arn:aws:execute-api:eu-west-1:123456789012:";
+
+/// IAM resource matching: `*` any run of characters (across `/` too), `?` exactly one.
+fn iam_match(pattern: &str, text: &str) -> bool {
+    let (p, t): (Vec<char>, Vec<char>) = (pattern.chars().collect(), text.chars().collect());
+    // m[i][j]: pattern[..i] matches text[..j]
+    let mut m = vec![vec![false; t.len() + 1]; p.len() + 1];
+    m[0][0] = true;
+    for i in 1..=p.len() {
+        for j in 0..=t.len() {
+            m[i][j] = match p[i - 1] {
+                '*' => m[i - 1][j] || (j > 0 && m[i][j - 1]),
+                '?' => j > 0 && m[i - 1][j - 1],
+                c => j > 0 && t[j - 1] == c && m[i - 1][j - 1],
+            };
+        }
+    }
+    m[p.len()][t.len()]
+}
+
+/// Evaluates a policy document JSON for `execute-api:Invoke` on `arn`: an explicit Deny
+/// wins, else some Allow must match, else implicit deny.
+fn policy_allows(policy: &Value, arn: &str) -> bool {
+    assert_eq!(policy["Version"], "2012-10-17");
+    let mut allowed = false;
+    for statement in policy["Statement"].as_array().expect("Statement array") {
+        assert_eq!(statement["Action"], "execute-api:Invoke");
+        assert!(statement.get("Condition").is_none());
+        let hit = statement["Resource"]
+            .as_array()
+            .expect("Resource array")
+            .iter()
+            .any(|r| iam_match(r.as_str().unwrap(), arn));
+        match statement["Effect"].as_str() {
+            Some("Deny") if hit => return false,
+            Some("Allow") => allowed |= hit,
+            Some("Deny") => {}
+            other => panic!("bad Effect {other:?}"),
+        }
+    }
+    allowed
+}
+
+/// The reference: does one of the grants, as written in the document, cover `route`
+/// (`VERB/path` after `<api>/<stage>/`) of the tenant's own API stage?
+fn grant_matches(grants: &[String], api_stage: &str, arn: &str) -> bool {
+    let Some(route) = arn
+        .strip_prefix(PREFIX)
+        .and_then(|r| r.strip_prefix(api_stage))
+    else {
+        return false;
+    };
+    grants.iter().any(|g| {
+        if g == "*" {
+            return true;
+        }
+        let (verb, path) = g.split_once(' ').unwrap();
+        let verb = if verb == "ANY" { "*" } else { verb };
+        iam_match(&format!("{verb}/{}", &path[1..]), route)
+    })
+}
+
+fn grant_strategy() -> impl Strategy<Value = String> {
+    let segment = prop::sample::select(vec!["orders", "items", "7", "a*", "*", "x*y", "*s"]);
+    let verb = prop::sample::select(vec!["GET", "POST", "DELETE", "*", "ANY"]);
+    prop_oneof![
+        1 => Just("*".to_owned()),
+        12 => (verb, prop::collection::vec(segment, 0..4))
+            .prop_map(|(v, segs)| format!("{v} /{}", segs.join("/"))),
+    ]
+}
+
+fn arn_strategy() -> impl Strategy<Value = String> {
+    let segment = prop::sample::select(vec!["orders", "items", "7", "a", "axy", "xy", "ss"]);
+    let verb = prop::sample::select(vec!["GET", "POST", "DELETE", "PUT"]);
+    let scope = prop::sample::select(vec![
+        "api1/prod/",
+        "api1/prod/",
+        "api1/prod/",
+        "api1/test/",
+        "api2/prod/",
+    ]);
+    (scope, verb, prop::collection::vec(segment, 0..4))
+        .prop_map(|(s, v, segs)| format!("{PREFIX}{s}{v}/{}", segs.join("/")))
+}
+
+fn rules_with(grants: &[String]) -> RuleSet {
+    RuleSet::parse(
+        &json!({"version": 1, "tenants": [{
+            "id": "t1", "apiKeys": [{"sha256": hash_api_key(KEY)}], "grants": grants
+        }]})
+        .to_string(),
+    )
+    .unwrap()
+}
+
+fn rest_event(arn: &str) -> AuthorizerRequest {
+    AuthorizerRequest::from_value(&json!({
+        "type": "REQUEST", "methodArn": arn, "headers": {"x-api-key": KEY},
+        "requestContext": {"identity": {"sourceIp": "192.0.2.1"}}
+    }))
+    .unwrap()
+}
+
+fn v2_event(arn: &str) -> AuthorizerRequest {
+    AuthorizerRequest::from_value(&json!({
+        "version": "2.0", "type": "REQUEST", "routeArn": arn, "routeKey": "$default",
+        "rawPath": "/", "headers": {"x-api-key": KEY},
+        "requestContext": {"http": {"method": "GET", "path": "/", "protocol": "HTTP/1.1",
+            "sourceIp": "192.0.2.1", "userAgent": "t"}, "timeEpoch": 1}
+    }))
+    .unwrap()
+}
+
+fn keys() -> KeyLocation {
+    KeyLocation {
+        header: Some("x-api-key".into()),
+        query: None,
+    }
+}
+
+fn now() -> SystemTime {
+    SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+
+    #[test]
+    fn policy_allows_exactly_what_a_grant_matches(
+        grants in prop::collection::vec(grant_strategy(), 1..5),
+        // The request that fetched the policy, and other calls the cached policy must answer.
+        current in arn_strategy(),
+        others in prop::collection::vec(arn_strategy(), 1..6),
+    ) {
+        let rules = rules_with(&grants);
+        let request = rest_event(&current);
+        let Answer::Allow { decision, route_granted, .. } = decide(&rules, &request, &keys(), now()) else {
+            panic!("tenant not allowed");
+        };
+        let response = render(&decision, &request, HttpApiResponseMode::Simple);
+        let policy = &response["policyDocument"];
+        let api_stage = current
+            .strip_prefix(PREFIX)
+            .map(|r| r.splitn(3, '/').take(2).collect::<Vec<_>>().join("/") + "/")
+            .unwrap();
+        prop_assert_eq!(route_granted, grant_matches(&grants, &api_stage, &current));
+        for arn in std::iter::once(&current).chain(&others) {
+            prop_assert_eq!(
+                policy_allows(policy, arn),
+                grant_matches(&grants, &api_stage, arn),
+                "arn {} grants {:?} policy {}", arn, grants, policy
+            );
+        }
+        // HTTP API simple responses evaluate the current route the same way.
+        let v2 = v2_event(&current);
+        let Answer::Allow { decision, .. } = decide(&rules, &v2, &keys(), now()) else {
+            panic!("tenant not allowed (v2)");
+        };
+        let simple = render(&decision, &v2, HttpApiResponseMode::Simple);
+        prop_assert_eq!(
+            &simple["isAuthorized"],
+            &json!(grant_matches(&grants, &api_stage, &current))
+        );
+    }
+
+    #[test]
+    fn reference_matcher_agrees_with_literal_equality_without_wildcards(
+        a in "[a-c/]{0,6}", b in "[a-c/]{0,6}"
+    ) {
+        prop_assert_eq!(iam_match(&a, &b), a == b);
+    }
+}
+
+#[test]
+fn reference_matcher_examples() {
+    assert!(iam_match("GET/orders/*", "GET/orders/7/items"));
+    assert!(iam_match("*/orders", "GET/orders"));
+    assert!(iam_match("*/orders", "GET/a/orders"));
+    assert!(!iam_match("GET/orders/*", "GET/orders"));
+    assert!(iam_match("GET/orders*", "GET/orders"));
+    assert!(iam_match("GET/a*b", "GET/a/x/b"));
+    assert!(!iam_match("GET/a*b", "GET/a/x/bc"));
+    assert!(iam_match("G?T/x", "GET/x"));
+    assert!(!iam_match("", "x"));
+    assert!(iam_match("*", ""));
+}
