@@ -1,1 +1,25 @@
-fn main() {}
+use std::time::Instant;
+
+use lambda_runtime::{Error, LambdaEvent, service_fn};
+use portcullis::config::ProcessEnv;
+use portcullis::secrets::{SsmSource, SsmTimeouts};
+use request_authorizer::{Authorizer, Config, Rules, RulesLocation};
+use serde_json::Value;
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    portcullis::telemetry::init();
+    let config = Config::from_env(&ProcessEnv)?;
+    let rules = match &config.rules {
+        RulesLocation::File(path) => Rules::<SsmSource>::from_file(path)?,
+        RulesLocation::Parameter(name) => {
+            let source = SsmSource::from_env(SsmTimeouts::default()).await;
+            Rules::from_parameter(source, name, &config, Instant::now()).await?
+        }
+    };
+    let authorizer = &Authorizer::new(rules, &config);
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
+        authorizer.handle(event.payload).await
+    }))
+    .await
+}

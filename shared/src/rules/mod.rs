@@ -52,11 +52,6 @@ impl RuleSet {
         load::parse(text, format)
     }
 
-    /// [`RuleSet::parse`] with the error as a string, the shape `SecretCache` wants.
-    pub fn parse_for_cache(text: &str) -> Result<RuleSet, String> {
-        Self::parse(text).map_err(|e| e.to_string())
-    }
-
     /// Tenants in document order.
     pub fn tenants(&self) -> &[Tenant] {
         &self.tenants

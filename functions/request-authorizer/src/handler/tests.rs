@@ -1,0 +1,256 @@
+use std::time::Duration;
+
+use portcullis::config::MapEnv;
+use portcullis::rules::hash_api_key;
+use portcullis::secrets::MemorySource;
+use serde_json::json;
+
+use super::*;
+
+const OLD_KEY: &str = "acme-key-before-rotation-01";
+const NEW_KEY: &str = "acme-key-after-rotation-002";
+const ARN: &str = "arn:aws:execute-api:eu-west-1:123456789012:api1/prod/GET/orders/7";
+
+fn doc(key: &str) -> String {
+    json!({"version": 1, "tenants": [{
+        "id": "acme", "apiKeys": [{"sha256": hash_api_key(key)}],
+        "grants": ["GET /orders/*"], "usageIdentifierKey": "acme-usage-key-0000000001"
+    }]})
+    .to_string()
+}
+
+fn config(extra: &[(&str, &str)]) -> Config {
+    let mut pairs = vec![
+        ("RULES_PARAMETER_NAME", "/rules"),
+        ("RULES_CACHE_TTL_SECONDS", "60"),
+        ("RULES_MAX_STALE_SECONDS", "120"),
+    ];
+    pairs.extend_from_slice(extra);
+    let mut config = Config::from_env(&MapEnv::from_pairs(pairs)).unwrap();
+    config.cache.jitter = 0.0;
+    config
+}
+
+async fn authorizer(
+    source: MemorySource,
+    t0: Instant,
+    extra: &[(&str, &str)],
+) -> Authorizer<MemorySource> {
+    let config = config(extra);
+    let rules = Rules::from_parameter(source, "/rules", &config, t0)
+        .await
+        .unwrap();
+    Authorizer::new(rules, &config)
+}
+
+fn rest(key: Option<&str>) -> Value {
+    let headers = key.map_or(json!({}), |k| json!({"X-Api-Key": k}));
+    json!({"type": "REQUEST", "methodArn": ARN, "headers": headers,
+        "requestContext": {"identity": {"sourceIp": "192.0.2.1"}}})
+}
+
+fn effect(response: &Result<Value, HandlerError>) -> String {
+    match response {
+        Ok(v) => v["policyDocument"]["Statement"][0]["Effect"]
+            .as_str()
+            .unwrap()
+            .to_owned(),
+        Err(e) => format!("error: {e}"),
+    }
+}
+
+fn wall() -> SystemTime {
+    UNIX_EPOCH + Duration::from_secs(1_800_000_000)
+}
+
+#[tokio::test]
+async fn rules_update_is_picked_up_after_the_ttl() {
+    let t0 = Instant::now();
+    let source = MemorySource::new(&doc(OLD_KEY));
+    let auth = authorizer(source.clone(), t0, &[]).await;
+    let at = |secs| t0 + Duration::from_secs(secs);
+    assert_eq!(
+        effect(&auth.handle_at(rest(Some(OLD_KEY)), at(1), wall()).await),
+        "Allow"
+    );
+
+    source.set(&doc(NEW_KEY));
+    assert_eq!(
+        effect(&auth.handle_at(rest(Some(OLD_KEY)), at(59), wall()).await),
+        "Allow"
+    );
+    assert_eq!(
+        effect(&auth.handle_at(rest(Some(OLD_KEY)), at(61), wall()).await),
+        "Deny"
+    );
+    let allowed = auth
+        .handle_at(rest(Some(NEW_KEY)), at(62), wall())
+        .await
+        .unwrap();
+    assert_eq!(allowed["usageIdentifierKey"], "acme-usage-key-0000000001");
+    assert_eq!(source.calls(), 2);
+}
+
+#[tokio::test]
+async fn invalid_update_keeps_the_last_good_rules_then_fails_closed() {
+    let t0 = Instant::now();
+    let source = MemorySource::new(&doc(OLD_KEY));
+    let auth = authorizer(source.clone(), t0, &[]).await;
+    let at = |secs| t0 + Duration::from_secs(secs);
+    source.set(r#"{"version": 1, "tenants": [{"id": "acme", "apiKeys": [], "grants": ["GET /x"], "oops": 1}]}"#);
+    assert_eq!(
+        effect(&auth.handle_at(rest(Some(OLD_KEY)), at(61), wall()).await),
+        "Allow"
+    );
+    assert_eq!(
+        effect(&auth.handle_at(rest(Some(OLD_KEY)), at(179), wall()).await),
+        "Allow"
+    );
+    assert_eq!(
+        effect(&auth.handle_at(rest(Some(OLD_KEY)), at(181), wall()).await),
+        "error: rules unavailable"
+    );
+    // A valid document again: served as soon as the retry back-off allows a fetch.
+    source.set(&doc(OLD_KEY));
+    assert_eq!(
+        effect(&auth.handle_at(rest(Some(OLD_KEY)), at(200), wall()).await),
+        "Allow"
+    );
+}
+
+#[tokio::test]
+async fn invalid_document_at_init_names_the_entry() {
+    let source = MemorySource::new(
+        r#"{"version": 1, "tenants": [{"id": "a", "apiKeys": [{"sha256": "plaintext-key-123"}], "grants": ["*"]}]}"#,
+    );
+    let config = config(&[]);
+    let Err(err) = Rules::from_parameter(source, "/rules", &config, Instant::now()).await else {
+        panic!("accepted");
+    };
+    let text = err.to_string();
+    assert!(
+        text.starts_with("invalid rules document in RULES_PARAMETER_NAME: tenants[0].apiKeys[0].sha256: expected the SHA-256"),
+        "{text}"
+    );
+    assert!(!text.contains("plaintext-key"), "{text}");
+}
+
+#[tokio::test]
+async fn ssm_down_at_init_is_retried_and_fails_closed_meanwhile() {
+    let source = MemorySource::new(&doc(OLD_KEY));
+    source.fail(portcullis::secrets::SourceError::Timeout);
+    let t0 = Instant::now();
+    let auth = authorizer(source.clone(), t0, &[]).await;
+    assert_eq!(
+        effect(&auth.handle_at(rest(Some(OLD_KEY)), t0, wall()).await),
+        "error: rules unavailable"
+    );
+    source.set(&doc(OLD_KEY));
+    let later = t0 + Duration::from_secs(10);
+    assert_eq!(
+        effect(&auth.handle_at(rest(Some(OLD_KEY)), later, wall()).await),
+        "Allow"
+    );
+}
+
+#[tokio::test]
+async fn missing_key_and_bad_events_are_unauthorized() {
+    let t0 = Instant::now();
+    let auth = authorizer(MemorySource::new(&doc(OLD_KEY)), t0, &[]).await;
+    assert_eq!(
+        auth.handle_at(rest(None), t0, wall()).await,
+        Err(UNAUTHORIZED_ERROR)
+    );
+    assert_eq!(
+        auth.handle_at(json!({"hello": "world"}), t0, wall()).await,
+        Err(UNAUTHORIZED_ERROR)
+    );
+    assert_eq!(
+        auth.handle_at(
+            json!({"type": "REQUEST", "methodArn": "arn:nope"}),
+            t0,
+            wall()
+        )
+        .await,
+        Err(UNAUTHORIZED_ERROR)
+    );
+    let diagnostic = lambda_runtime::Diagnostic::from(UNAUTHORIZED_ERROR);
+    assert_eq!(diagnostic.error_message, "Unauthorized");
+}
+
+fn v2(key: &str, route: &str) -> Value {
+    json!({"version": "2.0", "type": "REQUEST",
+        "routeArn": format!("arn:aws:execute-api:eu-west-1:123456789012:api1/$default/{route}"),
+        "routeKey": "ANY /{proxy+}", "rawPath": "/", "headers": {"x-api-key": key},
+        "requestContext": {"http": {"method": "GET", "path": "/", "protocol": "HTTP/1.1",
+            "sourceIp": "192.0.2.1", "userAgent": "t"}, "timeEpoch": 1_800_000_000_000_i64}})
+}
+
+#[tokio::test]
+async fn http_api_simple_and_iam_modes() {
+    let t0 = Instant::now();
+    let simple = authorizer(MemorySource::new(&doc(OLD_KEY)), t0, &[]).await;
+    assert_eq!(
+        simple
+            .handle_at(v2(OLD_KEY, "GET/orders/1"), t0, wall())
+            .await
+            .unwrap(),
+        json!({"isAuthorized": true, "context": {"tenantId": "acme"}})
+    );
+    assert_eq!(
+        simple
+            .handle_at(v2(OLD_KEY, "POST/orders/1"), t0, wall())
+            .await
+            .unwrap(),
+        json!({"isAuthorized": false, "context": {"tenantId": "acme"}})
+    );
+    assert_eq!(
+        simple
+            .handle_at(v2("wrong-key", "GET/orders/1"), t0, wall())
+            .await
+            .unwrap(),
+        json!({"isAuthorized": false})
+    );
+    let iam = authorizer(
+        MemorySource::new(&doc(OLD_KEY)),
+        t0,
+        &[("HTTP_API_RESPONSE_MODE", "iam")],
+    )
+    .await;
+    let response = iam
+        .handle_at(v2(OLD_KEY, "GET/orders/1"), t0, wall())
+        .await
+        .unwrap();
+    assert_eq!(
+        response["policyDocument"]["Statement"][0]["Resource"],
+        json!(["arn:aws:execute-api:eu-west-1:123456789012:api1/$default/GET/orders/*"])
+    );
+}
+
+#[test]
+fn bundled_file_with_extension_decides_the_format() {
+    let dir = std::env::temp_dir().join(format!("pc-rules-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let json_path = dir.join("rules.json");
+    std::fs::write(&json_path, doc(OLD_KEY)).unwrap();
+    assert!(matches!(
+        Rules::<MemorySource>::from_file(&json_path),
+        Ok(Rules::Fixed(_))
+    ));
+    let toml_path = dir.join("rules.toml");
+    std::fs::write(&toml_path, doc(OLD_KEY)).unwrap();
+    let err = Rules::<MemorySource>::from_file(&toml_path)
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(
+        err.starts_with("invalid rules document: document: invalid TOML"),
+        "{err}"
+    );
+    let missing = Rules::<MemorySource>::from_file(&dir.join("nope.json"))
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(missing.starts_with("cannot read RULES_FILE"), "{missing}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -1,0 +1,9 @@
+//! REQUEST authorizer: tenants identified by API key (stored as SHA-256), checked against
+//! source-IP CIDRs, client certificates and stage-variable/header conditions, answered with a
+//! whole-API policy listing exactly their grants, their usage-plan key and context.
+
+pub mod config;
+pub mod handler;
+
+pub use config::{Config, RulesLocation};
+pub use handler::{Authorizer, HandlerError, InitError, Rules};
