@@ -1,3 +1,5 @@
+//! Lambda entry point: config → rules → authorizer → `lambda_runtime::run`.
+
 use std::time::Instant;
 
 use lambda_runtime::{Error, LambdaEvent, service_fn};
@@ -9,14 +11,16 @@ use serde_json::Value;
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     portcullis::telemetry::init();
-    let config = Config::from_env(&ProcessEnv)?;
+    let config = Config::from_env(&ProcessEnv)
+        .inspect_err(|e| tracing::error!(error = %e, "init failed"))?;
     let rules = match &config.rules {
-        RulesLocation::File(path) => Rules::<SsmSource>::from_file(path)?,
+        RulesLocation::File(path) => Rules::<SsmSource>::from_file(path),
         RulesLocation::Parameter(name) => {
             let source = SsmSource::from_env(SsmTimeouts::default()).await;
-            Rules::from_parameter(source, name, &config, Instant::now()).await?
+            Rules::from_parameter(source, name, &config, Instant::now()).await
         }
-    };
+    }
+    .inspect_err(|e| tracing::error!(error = %e, "init failed"))?;
     let authorizer = &Authorizer::new(rules, &config);
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
         authorizer.handle(event.payload).await

@@ -254,3 +254,69 @@ fn bundled_file_with_extension_decides_the_format() {
     assert!(missing.starts_with("cannot read RULES_FILE"), "{missing}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// Decision a response gives for the event's own route: `Unauthorized`, or whether the policy
+/// (Deny wins) or the simple response lets it through.
+fn effective(event: &Value, response: &Result<Value, HandlerError>) -> &'static str {
+    let response = match response {
+        Err(e) if *e == UNAUTHORIZED_ERROR => return "Unauthorized",
+        Err(e) => panic!("unexpected error {e}"),
+        Ok(v) => v,
+    };
+    if let Some(authorized) = response.get("isAuthorized") {
+        return if authorized == &json!(true) {
+            "Allow"
+        } else {
+            "Deny"
+        };
+    }
+    let arn = event
+        .get("methodArn")
+        .or_else(|| event.get("routeArn"))
+        .and_then(Value::as_str)
+        .unwrap();
+    let mut allowed = false;
+    for statement in response["policyDocument"]["Statement"].as_array().unwrap() {
+        let hit = statement["Resource"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| portcullis::policy::wildcard_match(r.as_str().unwrap(), arn));
+        match statement["Effect"].as_str().unwrap() {
+            "Deny" if hit => return "Deny",
+            "Allow" if hit => allowed = true,
+            _ => {}
+        }
+    }
+    if allowed { "Allow" } else { "Deny" }
+}
+
+#[tokio::test]
+async fn every_sample_event_gets_its_expected_decision_from_json_and_toml_rules() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../events/request-authorizer");
+    let expected: serde_json::Map<String, Value> =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("expected.json")).unwrap()).unwrap();
+    assert!(expected.len() >= 30, "samples missing");
+    let config = Config::from_env(&MapEnv::from_pairs([("RULES_FILE", "unused")])).unwrap();
+    let from_json = Authorizer::new(
+        Rules::<MemorySource>::from_file(&dir.join("rules/rules.json")).unwrap(),
+        &config,
+    );
+    let from_toml = Authorizer::new(
+        Rules::<MemorySource>::from_file(&dir.join("rules/rules.toml")).unwrap(),
+        &config,
+    );
+    let t0 = Instant::now();
+    for (name, want) in &expected {
+        let event: Value =
+            serde_json::from_str(&std::fs::read_to_string(dir.join(name)).unwrap()).unwrap();
+        // The wall clock is far from the events' request time: validity must use the latter.
+        let response = from_json.handle_at(event.clone(), t0, UNIX_EPOCH).await;
+        assert_eq!(effective(&event, &response), want, "{name}: {response:?}");
+        let toml_response = from_toml.handle_at(event.clone(), t0, UNIX_EPOCH).await;
+        assert_eq!(
+            response, toml_response,
+            "{name}: JSON and TOML rules differ"
+        );
+    }
+}
