@@ -286,6 +286,11 @@ async fn bad_rules_documents_fail_init_naming_the_entry() {
             matches!(ready, Err(InvokeError::Exited(_))),
             "case {i}: function started on a bad document: {ready:?}"
         );
+        let status = lambda.wait_exit(Duration::from_secs(10)).await;
+        assert!(
+            status.is_some_and(|s| !s.success()),
+            "case {i}: exit status {status:?}"
+        );
         let logs = lambda.logs().join("\n");
         assert!(
             logs.contains(entry),
