@@ -4,6 +4,7 @@
 
 mod header_secret;
 mod jwt;
+mod request_authorizer;
 mod samples;
 mod table;
 
@@ -42,6 +43,7 @@ async fn main() {
     let mut total = table::Tally::default();
     total += header_secret::run(&ctx).await;
     total += jwt::run(&ctx).await;
+    total += request_authorizer::run(&ctx).await;
     println!(
         "\n{} of {} decisions as expected{}",
         total.ok,
