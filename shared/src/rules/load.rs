@@ -81,12 +81,14 @@ fn parse_toml(text: &str) -> Result<RawDocument, RulesError> {
 /// A TOML error as "line L column C: message", without the source snippet toml's Display
 /// prints (the snippet could show a secret).
 fn toml_error(path: &str, text: &str, err: &toml::de::Error) -> RulesError {
-    let position = err.span().map(|span| {
-        let before = &text[..span.start.min(text.len())];
-        let line = before.matches('\n').count() + 1;
-        let column = before.len() - before.rfind('\n').map_or(0, |i| i + 1) + 1;
-        format!(" at line {line} column {column}")
-    });
+    let position = err
+        .span()
+        .and_then(|span| text.get(..span.start))
+        .map(|before| {
+            let line = before.matches('\n').count() + 1;
+            let column = before.len() - before.rfind('\n').map_or(0, |i| i + 1) + 1;
+            format!(" at line {line} column {column}")
+        });
     RulesError::new(
         path,
         format!(

@@ -99,6 +99,29 @@ fn arn_strategy() -> impl Strategy<Value = String> {
         .prop_map(|(s, v, segs)| format!("{PREFIX}{s}{v}/{}", segs.join("/")))
 }
 
+const SAMPLE_TOML: &str = r#"version = 1
+[[tenants]]
+id = "t1"
+apiKeys = [{ label = "a", sha256 = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad" }]
+sourceIp = { allow = ["10.0.0.0/8", "2001:db8::/32"], deny = ["10.1.0.0/16"] }
+clientCert = { subjectDn = ["CN=a"], serialNumbers = ["0a:1b"] }
+conditions = { stageVariables = { stage = "prod" }, headers = { x-env = ["a", "b"] } }
+grants = ["GET /orders/*", "*", "$connect"]
+usageIdentifierKey = "usage-key-000000000001"
+context = { plan = "p", n = 1, b = true }
+"#;
+
+fn rules_json_sample() -> String {
+    json!({"version": 1, "tenants": [{
+        "id": "t1", "tier": "gold", "apiKeys": [{"sha256": hash_api_key(KEY)}],
+        "sourceIp": {"allow": ["10.0.0.0/8"], "deny": ["10.1.0.0/16"]},
+        "clientCert": {"issuerDn": ["CN=ca"]},
+        "conditions": {"headers": {"x-env": "a"}},
+        "grants": ["GET /orders/*"], "context": {"a": 1}
+    }]})
+    .to_string()
+}
+
 fn rules_with(grants: &[String]) -> RuleSet {
     RuleSet::parse(
         &json!({"version": 1, "tenants": [{
@@ -179,6 +202,26 @@ proptest! {
         );
     }
 
+    /// Any text, and any truncation or splice of a valid JSON/TOML document, parses to a rule
+    /// set or an error — never a panic.
+    #[test]
+    fn parsing_never_panics(
+        junk in "\\PC{0,200}",
+        cut in 0usize..2_000,
+        len in 0usize..40,
+        toml in any::<bool>(),
+    ) {
+        let _ = RuleSet::parse(&junk);
+        let doc = if toml { SAMPLE_TOML.to_owned() } else { rules_json_sample() };
+        let chars: Vec<char> = doc.chars().collect();
+        let start = cut.min(chars.len());
+        let end = (start + len).min(chars.len());
+        let mutated: String = chars[..start].iter().chain(&chars[end..]).collect();
+        let _ = RuleSet::parse(&mutated);
+        let spliced: String = chars[..start].iter().chain(junk.chars().take(8).collect::<Vec<_>>().iter()).chain(&chars[start..]).collect();
+        let _ = RuleSet::parse(&spliced);
+    }
+
     #[test]
     fn reference_matcher_agrees_with_literal_equality_without_wildcards(
         a in "[a-c/]{0,6}", b in "[a-c/]{0,6}"
@@ -199,4 +242,11 @@ fn reference_matcher_examples() {
     assert!(iam_match("G?T/x", "GET/x"));
     assert!(!iam_match("", "x"));
     assert!(iam_match("*", ""));
+}
+
+#[test]
+fn mutation_samples_start_valid() {
+    let toml = RuleSet::parse(SAMPLE_TOML).expect("sample TOML is valid");
+    assert_eq!(toml.tenants()[0].grants().len(), 3);
+    RuleSet::parse(&rules_json_sample()).expect("sample JSON is valid");
 }
