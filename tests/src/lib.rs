@@ -39,6 +39,23 @@ pub fn sample_event(function: &str, file: &str) -> serde_json::Value {
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
+/// `NAME=value` lines of a dotenv file (as `cargo lambda watch --env-file` reads them);
+/// single-quoted values are literal. A missing file gives no variables.
+pub fn read_env_file(path: &Path) -> Vec<(String, String)> {
+    std::fs::read_to_string(path)
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| l.split_once('='))
+        .map(|(k, v)| {
+            let v = v
+                .strip_prefix('\'')
+                .and_then(|v| v.strip_suffix('\''))
+                .unwrap_or(v);
+            (k.to_owned(), v.to_owned())
+        })
+        .collect()
+}
+
 /// The decision API Gateway would take for `event`'s own route: the simple response's
 /// `isAuthorized`, or the IAM policy evaluated on the event's `methodArn`/`routeArn` (an
 /// explicit Deny wins; no matching Allow is a Deny); `Unauthorized` / `Error(<type>)` otherwise.

@@ -627,19 +627,8 @@ async fn sample_events_match_expected() {
     let keys: Vec<&Value> = jwks["keys"].as_array().unwrap().iter().collect();
     server.set_keys(&keys);
     // demo.env, with the JWKS served from this test's server.
-    let env_text = std::fs::read_to_string(dir.join("demo.env")).unwrap();
-    let mut env: Vec<(String, String)> = env_text
-        .lines()
-        .filter_map(|l| l.split_once('='))
-        .map(|(k, v)| {
-            // Single-quoted values (dotenv style, as cargo lambda reads them) are literal.
-            let v = v
-                .strip_prefix('\'')
-                .and_then(|v| v.strip_suffix('\''))
-                .unwrap_or(v);
-            (k.to_owned(), v.to_owned())
-        })
-        .collect();
+    let mut env = portcullis_harness::read_env_file(&dir.join("demo.env"));
+    assert!(!env.is_empty(), "demo.env has settings");
     for (k, v) in &mut env {
         if k == "JWT_JWKS_URI" {
             *v = server.jwks_uri();

@@ -31,21 +31,15 @@ pub async fn run(ctx: &DemoContext) -> Tally {
     tokio::spawn(async move {
         let _ = axum::serve(listener, app).await;
     });
-    let env_text = std::fs::read_to_string(dir.join("demo.env")).unwrap_or_default();
-    let env: Vec<(String, String)> = env_text
-        .lines()
-        .filter_map(|l| l.split_once('='))
+    let env: Vec<(String, String)> = portcullis_harness::read_env_file(&dir.join("demo.env"))
+        .into_iter()
         .map(|(k, v)| {
-            let v = v
-                .strip_prefix('\'')
-                .and_then(|v| v.strip_suffix('\''))
-                .unwrap_or(v);
             let v = if k == "JWT_JWKS_URI" {
-                jwks_uri.as_str()
+                jwks_uri.clone()
             } else {
                 v
             };
-            (k.to_owned(), v.to_owned())
+            (k, v)
         })
         .collect();
     samples::run(
