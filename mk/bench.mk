@@ -3,6 +3,8 @@
 # Not part of `make test`. Writes target/bench/table.md, results.json and chart.png.
 BENCH_OUT     := target/bench
 BENCH_INVOKES ?= 2000
+# BENCH_ONLY=jwt-authorizer,node-aws-jwt-verify measures a subset (keys as in results.json).
+BENCH_ONLY    ?=
 BENCH_STAMP   := $(VENV)/.bench-installed
 BENCH_NODE    := bench/peers/node/node_modules/.package-lock.json
 
@@ -18,15 +20,16 @@ $(BENCH_NODE): bench/peers/node/package.json bench/peers/node/package-lock.json
 bench-deps: setup $(BENCH_STAMP) $(BENCH_NODE) ## bench-only tools: awslambdaric, Powertools, matplotlib (venv); aws-jwt-verify (npm)
 
 bench: bench-deps edge-package ## cold init, warm p50/p99, peak RSS, package size, SSM/JWKS calls vs Python/Node peers → target/bench/
-	cargo build --release -p header-secret-authorizer -p jwt-authorizer -p portcullis-harness --bin portcullis-bench
+	cargo build --release -p header-secret-authorizer -p jwt-authorizer -p portcullis-harness \
+		--bin header-secret-authorizer --bin jwt-authorizer --bin portcullis-bench
 	mkdir -p $(BENCH_OUT)
 	rm -rf $(EDGE_DIR)/bench && python3 -m zipfile -e $(EDGE_ZIP) $(EDGE_DIR)/bench
 	BENCH_ITERATIONS=$(BENCH_INVOKES) node $(EDGE_CRATE)/bench/bench.mjs $(EDGE_DIR)/bench $(EDGE_EVENTS) | tee $(BENCH_OUT)/edge.txt
 	$(PY) bench/package.py $(BENCH_OUT) target/release bench/peers
 	./target/release/portcullis-bench --functions-dir target/release --out $(BENCH_OUT) \
-		--invokes $(BENCH_INVOKES) --python $(PY) --edge-report $(BENCH_OUT)/edge.txt > /dev/null
+		--invokes $(BENCH_INVOKES) $(if $(BENCH_ONLY),--only $(BENCH_ONLY)) --python $(PY) --edge-report $(BENCH_OUT)/edge.txt > /dev/null
 	$(PY) bench/chart.py $(BENCH_OUT)
 	@cat $(BENCH_OUT)/table.md
 
 bench-micro: ## criterion micro-benchmarks of the hot paths (policy, header compare, JWT verify, SigV4)
-	cargo bench -p portcullis -p origin-signer
+	cargo bench -p portcullis -p header-secret-authorizer -p origin-signer

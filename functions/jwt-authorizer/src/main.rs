@@ -6,7 +6,9 @@ mod handler;
 use lambda_runtime::{Error, LambdaEvent, service_fn};
 use serde_json::Value;
 
-#[tokio::main]
+// One thread: Lambda serves one invocation at a time per process, so a work-stealing pool only
+// adds cross-thread wake-ups to every invoke (and threads to every cold start).
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
     portcullis::telemetry::init();
     let handler = handler::Handler::from_env().await?;

@@ -8,7 +8,9 @@ use portcullis::secrets::{SsmSource, SsmTimeouts};
 use request_authorizer::{Authorizer, Config, Rules, RulesLocation};
 use serde_json::Value;
 
-#[tokio::main]
+// One thread: Lambda serves one invocation at a time per process, so a work-stealing pool only
+// adds cross-thread wake-ups to every invoke (and threads to every cold start).
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
     portcullis::telemetry::init();
     let config = Config::from_env(&ProcessEnv)

@@ -42,13 +42,26 @@ fn num_arg(args: &[String], name: &str, default: usize) -> usize {
     })
 }
 
-#[tokio::main]
-async fn main() {
+fn main() {
     let args: Vec<String> = std::env::args().collect();
-    if args.iter().any(|a| a == "--echo-runtime") {
-        servers::echo_runtime().await;
-        return;
+    let echo = args.iter().any(|a| a == "--echo-runtime");
+    // The echo runtime runs on one thread, like the functions, so it stays the floor of every row.
+    let runtime = if echo {
+        tokio::runtime::Builder::new_current_thread()
+    } else {
+        tokio::runtime::Builder::new_multi_thread()
     }
+    .enable_all()
+    .build()
+    .expect("tokio runtime");
+    if echo {
+        runtime.block_on(servers::echo_runtime());
+    } else {
+        runtime.block_on(bench(args));
+    }
+}
+
+async fn bench(args: Vec<String>) {
     let functions_dir = path_arg(&args, "--functions-dir", "target/release");
     let out = path_arg(&args, "--out", "target/bench");
     let peers = path_arg(&args, "--peers-dir", "bench/peers");
@@ -205,6 +218,19 @@ async fn main() {
             calls: Some(jwks_calls.clone()),
         },
     ];
+
+    // `--only echo,jwt-authorizer,…` measures a subset (the echo baseline is always kept).
+    let only: Option<Vec<String>> =
+        arg(&args, "--only").map(|v| v.split(',').map(|k| k.trim().to_owned()).collect());
+    let subjects: Vec<Subject> = subjects
+        .into_iter()
+        .filter(|s| {
+            s.key == "echo"
+                || only
+                    .as_ref()
+                    .is_none_or(|keys| keys.iter().any(|k| k == s.key))
+        })
+        .collect();
 
     let packages: BTreeMap<String, u64> = std::fs::read_to_string(out.join("packages.json"))
         .ok()
