@@ -723,3 +723,173 @@ async fn several_issuers_each_with_its_own_keys_and_audiences() {
         );
     }
 }
+
+/// The lines logged since `mark` that contain `cause`.
+fn lines_naming(lambda: &Fun, mark: usize, cause: &str) -> Vec<String> {
+    lambda.lambda.logs()[mark..]
+        .iter()
+        .filter(|l| l.contains(cause))
+        .cloned()
+        .collect()
+}
+
+/// Every JWKS fault, present at cold start and appearing on a warm container: the token is
+/// refused (`Unauthorized`, reason `jwks_unavailable`) within the deadline, exactly one log
+/// line names the cause, and the next fetch after the fault clears lets the token in.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_jwks_fault_names_its_cause_in_one_log_line() {
+    let server = JwksServer::start().await;
+    let iss = server.base().to_owned();
+    let minted = mint(&json!({"keys": ["rsa"], "tokens": [
+        token("ok", "rsa", "RS256", "rsa", claims(&iss, json!({}))),
+    ]}));
+    server.set_keys(&[&minted["jwks"]["rsa"]]);
+    let good = minted["tokens"]["ok"].as_str().unwrap().to_owned();
+    let get = rest_arn("GET", "orders/42");
+    let deadline = Duration::from_secs(2);
+    let cases: Vec<(&str, Fault, &str)> = vec![
+        (
+            "slow: 5 s, beyond the 500 ms fetch timeout",
+            Fault::Slow(Duration::from_secs(5)),
+            "transport: timeout",
+        ),
+        ("HTTP 500", Fault::Status(500), "http status 500"),
+        ("HTTP 503", Fault::Status(503), "http status 503"),
+        ("HTML instead of JSON", Fault::Garbage, "invalid document"),
+        (
+            "invalid JSON (cut off)",
+            Fault::InvalidJson,
+            "invalid document",
+        ),
+        (
+            "10 MB body",
+            Fault::Padded(10 << 20),
+            "response larger than 65536 bytes",
+        ),
+        (
+            "redirect loop (302 to itself)",
+            Fault::RedirectLoop,
+            "http status 302",
+        ),
+        (
+            "keys with kty oct",
+            Fault::WrongKty("oct"),
+            "invalid document",
+        ),
+        (
+            "RSA key labelled kty EC",
+            Fault::WrongKty("EC"),
+            "invalid document",
+        ),
+    ];
+    let env = |extra: &[(&str, &str)]| -> Vec<(String, String)> {
+        let mut env: Vec<(String, String)> = [
+            ("JWT_ISSUER", iss.as_str()),
+            ("JWT_AUDIENCE", AUD),
+            ("JWT_JWKS_URI", &server.jwks_uri()),
+            ("JWT_JWKS_TIMEOUT_MS", "500"),
+            ("JWT_JWKS_CONNECT_TIMEOUT_MS", "300"),
+            ("JWT_JWKS_REFETCH_INTERVAL_SECONDS", "1"),
+            ("JWT_JWKS_MAX_AGE_SECONDS", "1"),
+            ("JWT_JWKS_MAX_STALE_SECONDS", "0"),
+        ]
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect();
+        for (k, v) in extra {
+            env.retain(|(n, _)| n != k);
+            env.push(((*k).to_owned(), (*v).to_owned()));
+        }
+        env
+    };
+    let mut table = String::from(
+        "| fault | phase | outcome | answered in | the one log line |\n|---|---|---|---|---|\n",
+    );
+    let one_line = |lambda: &Fun, mark: usize, cause: &str, what: &str| -> String {
+        let lines = lines_naming(lambda, mark, cause);
+        assert_eq!(
+            lines.len(),
+            1,
+            "{what}: expected one line naming {cause:?}:\n{}",
+            lambda.lambda.logs()[mark..].join("\n")
+        );
+        let v: Value = serde_json::from_str(&lines[0]).unwrap_or_default();
+        format!(
+            "{} error={}",
+            v["fields"]["message"].as_str().unwrap_or_default(),
+            v["fields"]["error"].as_str().unwrap_or_default()
+        )
+    };
+    // Down at cold start: nothing listens on the JWKS port.
+    {
+        let closed = closed_port_url().await;
+        let env = env(&[("JWT_JWKS_URI", closed.as_str())]);
+        let pairs: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        let mut lambda = spawn(&pairs).await;
+        tokio::time::sleep(Duration::from_millis(60)).await;
+        one_line(&lambda, 0, "transport: connect failed", "down (init)");
+        tokio::time::sleep(Duration::from_millis(1100)).await;
+        let mark = lambda.lambda.logs().len();
+        lambda.lambda.timeout = deadline;
+        let t = Instant::now();
+        assert_eq!(lambda.call(rest_token(&good, &get)).await, unauthorized());
+        let took = t.elapsed();
+        assert_eq!(lambda.last_reason().await, "jwks_unavailable");
+        let line = one_line(&lambda, mark, "transport: connect failed", "down");
+        table.push_str(&format!(
+            "| down: connection refused | Cold | Unauthorized | {} ms | `{line}` |\n",
+            took.as_millis()
+        ));
+    }
+    for (what, fault, cause) in cases {
+        for cold in [true, false] {
+            let phase = if cold { "Cold" } else { "Warm" };
+            let label = format!("{what} / {phase}");
+            let env = env(&[]);
+            let pairs: Vec<(&str, &str)> =
+                env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+            if cold {
+                server.set_fault(fault.clone());
+            }
+            let mut lambda = spawn(&pairs).await;
+            lambda.lambda.timeout = deadline;
+            if cold {
+                tokio::time::sleep(Duration::from_millis(60)).await;
+                one_line(&lambda, 0, cause, &format!("{label} (init)"));
+            } else {
+                assert!(
+                    lambda.call(rest_token(&good, &get)).await.is_ok(),
+                    "{label}: healthy"
+                );
+                server.set_fault(fault.clone());
+            }
+            tokio::time::sleep(Duration::from_millis(1100)).await;
+            tokio::time::sleep(Duration::from_millis(60)).await;
+            let mark = lambda.lambda.logs().len();
+            let t = Instant::now();
+            assert_eq!(
+                lambda.call(rest_token(&good, &get)).await,
+                unauthorized(),
+                "{label}"
+            );
+            let took = t.elapsed();
+            assert!(took < deadline, "{label}: {took:?}");
+            assert_eq!(lambda.last_reason().await, "jwks_unavailable", "{label}");
+            let line = one_line(&lambda, mark, cause, &label);
+            table.push_str(&format!(
+                "| {what} | {phase} | Unauthorized | {} ms | `{line}` |\n",
+                took.as_millis()
+            ));
+            server.set_fault(Fault::None);
+            tokio::time::sleep(Duration::from_millis(1100)).await;
+            assert!(
+                lambda.call(rest_token(&good, &get)).await.is_ok(),
+                "{label}: recovery"
+            );
+        }
+    }
+    eprintln!("{table}");
+    let dir = portcullis_harness::workspace_root().join("target/hardening");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("faults-jwt-authorizer.md"), table).unwrap();
+}
