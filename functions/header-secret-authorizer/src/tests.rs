@@ -313,31 +313,25 @@ fn config_defaults_and_errors() {
     );
 }
 
-#[tokio::test(start_paused = true)]
+#[tokio::test]
 async fn a_fetch_slower_than_the_budget_is_denied_at_the_budget() {
     let source = two_lines();
     source.delay(Duration::from_secs(30));
     let a = authorizer(&source);
-    let started = tokio::time::Instant::now();
+    let budget = Duration::from_millis(100);
+    let started = Instant::now();
     let response = a
-        .handle_within(
-            &event("rest-request-valid.json"),
-            Instant::now(),
-            Duration::from_millis(1750),
-        )
+        .handle_within(&event("rest-request-valid.json"), Instant::now(), budget)
         .await
         .unwrap();
     assert_eq!(effect(&response), "Deny");
-    assert_eq!(started.elapsed(), Duration::from_millis(1750));
+    let took = started.elapsed();
+    assert!(took >= budget && took < Duration::from_secs(5), "{took:?}");
     assert_eq!(Reason::Deadline.code(), "deadline");
     // The fetch was cancelled with the request; the next one (fast again) is allowed.
     source.delay(Duration::ZERO);
     let response = a
-        .handle_within(
-            &event("rest-request-valid.json"),
-            Instant::now(),
-            Duration::from_millis(1750),
-        )
+        .handle_within(&event("rest-request-valid.json"), Instant::now(), budget)
         .await
         .unwrap();
     assert_eq!(effect(&response), "Allow");
