@@ -29,4 +29,4 @@ load: setup edge-package ## LOAD_INVOCATIONS (10000) back to back per function +
 load-edge: edge-package ## the origin signer's packaged Node handler, LOAD_INVOCATIONS requests back to back
 	rm -rf $(LOAD_EDGE_DIR) && python3 -m zipfile -e $(EDGE_ZIP) $(LOAD_EDGE_DIR)
 	mkdir -p $(LOAD_OUT)
-	node --expose-gc tests/load/edge-load.mjs $(LOAD_EDGE_DIR) $(EDGE_EVENTS) $(LOAD_INVOCATIONS) | tee $(LOAD_OUT)/load-edge.md
+	set -o pipefail; node --expose-gc tests/load/edge-load.mjs $(LOAD_EDGE_DIR) $(EDGE_EVENTS) $(LOAD_INVOCATIONS) | tee $(LOAD_OUT)/load-edge.md

@@ -76,7 +76,7 @@ impl Component {
                 ("SECRET_CACHE_TTL_SECONDS", "1"),
                 ("SECRET_MAX_STALE_SECONDS", "0"),
                 ("SECRET_RETRY_AFTER_ERROR_SECONDS", "1"),
-                ("SSM_TIMEOUT_MS", "1500"),
+                ("SSM_TIMEOUT_MS", "3000"), // the default; generous for a loaded CI machine
             ],
             Self::Request => &[
                 ("RULES_PARAMETER_NAME", RA_PARAM),
