@@ -61,7 +61,7 @@ pub enum SourceError {
     #[error("timed out")]
     Timeout,
     /// Any other failure (connection refused, 5xx, unexpected answer).
-    #[error("unavailable: {0}")]
+    #[error("{0}")]
     Unavailable(String),
 }
 
@@ -178,7 +178,8 @@ impl<S: SecretSource, T: Send + Sync> SecretCache<S, T> {
 
     /// The current value: cached if fresh; otherwise one caller fetches while the others wait
     /// for its result. While the source fails, the last good value is served until
-    /// `max_stale` past its expiry, then [`CacheError`] — never a guess.
+    /// `max_stale` past its expiry, then [`CacheError`] — never a guess. A failed refresh that
+    /// still serves a stale value is logged here; a returned error is left to the caller to log.
     pub async fn get(&self, now: Instant) -> Result<Arc<T>, CacheError> {
         if let Some(value) = self.fresh(now) {
             return Ok(value);
@@ -213,13 +214,18 @@ impl<S: SecretSource, T: Send + Sync> SecretCache<S, T> {
                 Ok(value)
             }
             Err(error) => {
-                tracing::warn!(parameter = %self.name, error = %error, "secret refresh failed");
                 {
                     let mut state = self.lock();
                     state.retry_at = Some(now + self.config.retry_after_error);
-                    state.last_error = Some(error);
+                    state.last_error = Some(error.clone());
                 }
-                self.stale_or_error(now)
+                let served = self.stale_or_error(now);
+                // Logged here only when the caller will not see it: an error is returned and
+                // the caller logs it, so each failure makes exactly one log line.
+                if served.is_ok() {
+                    tracing::warn!(parameter = %self.name, error = %error, "secret refresh failed; serving the last good value");
+                }
+                served
             }
         }
     }

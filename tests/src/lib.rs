@@ -1,11 +1,13 @@
 //! Harness for integration tests, the demo and benchmarks: run a real function binary on a
 //! Lambda Runtime API emulator ([`Lambda`]) against a real moto SSM server ([`Moto`]).
 
+pub mod faults;
 pub mod moto;
 pub mod runtime;
 
 use std::path::{Path, PathBuf};
 
+pub use faults::{Fault, FaultProxy};
 pub use moto::Moto;
 pub use runtime::{InvokeError, Lambda};
 

@@ -83,8 +83,13 @@ impl Moto {
 
     /// Environment a function needs to reach this server with dummy credentials.
     pub fn aws_env(&self) -> Vec<(String, String)> {
+        Self::aws_env_via(&self.endpoint())
+    }
+
+    /// [`Self::aws_env`] with the SSM endpoint at `endpoint` (a [`crate::FaultProxy`], say).
+    pub fn aws_env_via(endpoint: &str) -> Vec<(String, String)> {
         [
-            ("AWS_ENDPOINT_URL", self.endpoint()),
+            ("AWS_ENDPOINT_URL", endpoint.to_owned()),
             ("AWS_REGION", "us-east-1".into()),
             ("AWS_ACCESS_KEY_ID", "testing".into()),
             ("AWS_SECRET_ACCESS_KEY", "testing".into()),
@@ -107,11 +112,16 @@ impl Moto {
 
     /// Creates or overwrites a SecureString parameter.
     pub async fn put_secure(&self, name: &str, value: &str) {
+        self.put(name, value, ParameterType::SecureString).await;
+    }
+
+    /// Creates or overwrites a parameter of any type (`String`, `StringList`, `SecureString`).
+    pub async fn put(&self, name: &str, value: &str, kind: ParameterType) {
         self.ssm_client()
             .put_parameter()
             .name(name)
             .value(value)
-            .r#type(ParameterType::SecureString)
+            .r#type(kind)
             .overwrite(true)
             .send()
             .await

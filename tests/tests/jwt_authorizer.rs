@@ -723,3 +723,198 @@ async fn several_issuers_each_with_its_own_keys_and_audiences() {
         );
     }
 }
+
+/// Exactly one line logged since `mark` names `cause`; returns its message and error.
+fn one_line_naming(lambda: &Fun, mark: usize, cause: &str, what: &str) -> String {
+    let logs = lambda.lambda.logs();
+    let lines: Vec<&String> = logs[mark..].iter().filter(|l| l.contains(cause)).collect();
+    assert_eq!(
+        lines.len(),
+        1,
+        "{what}: expected one line naming {cause:?}:\n{}",
+        logs[mark..].join("\n")
+    );
+    let v: Value = serde_json::from_str(lines[0]).unwrap_or_default();
+    format!(
+        "{} error={}",
+        v["fields"]["message"].as_str().unwrap_or_default(),
+        v["fields"]["error"].as_str().unwrap_or_default()
+    )
+}
+
+/// Settings for the fault cases: short timeouts, a 1 s refetch interval and key-set age, no
+/// stale grace.
+fn fault_env(iss: &str, jwks_uri: &str) -> Vec<(String, String)> {
+    [
+        ("JWT_ISSUER", iss),
+        ("JWT_AUDIENCE", AUD),
+        ("JWT_JWKS_URI", jwks_uri),
+        ("JWT_JWKS_TIMEOUT_MS", "500"),
+        ("JWT_JWKS_CONNECT_TIMEOUT_MS", "300"),
+        ("JWT_JWKS_REFETCH_INTERVAL_SECONDS", "1"),
+        ("JWT_JWKS_MAX_AGE_SECONDS", "1"),
+        ("JWT_JWKS_MAX_STALE_SECONDS", "0"),
+    ]
+    .iter()
+    .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+    .collect()
+}
+
+const FAULT_DEADLINE: Duration = Duration::from_secs(2);
+
+/// One JWKS fault in one phase, on its own key server; returns the table row.
+async fn jwks_fault_case(
+    iss: String,
+    key: Value,
+    good: String,
+    what: &'static str,
+    fault: Fault,
+    cause: &'static str,
+    cold: bool,
+) -> String {
+    let server = JwksServer::start().await;
+    server.set_keys(&[&key]);
+    let get = rest_arn("GET", "orders/42");
+    let phase = if cold { "Cold" } else { "Warm" };
+    let label = format!("{what} / {phase}");
+    let env = fault_env(&iss, &server.jwks_uri());
+    let pairs: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    if cold {
+        server.set_fault(fault.clone());
+    }
+    let mut lambda = spawn(&pairs).await;
+    lambda.lambda.timeout = FAULT_DEADLINE;
+    if cold {
+        tokio::time::sleep(Duration::from_millis(60)).await;
+        one_line_naming(&lambda, 0, cause, &format!("{label} (init)"));
+    } else {
+        assert!(
+            lambda.call(rest_token(&good, &get)).await.is_ok(),
+            "{label}: healthy"
+        );
+        server.set_fault(fault);
+    }
+    tokio::time::sleep(Duration::from_millis(1160)).await;
+    let mark = lambda.lambda.logs().len();
+    let t = Instant::now();
+    assert_eq!(
+        lambda.call(rest_token(&good, &get)).await,
+        unauthorized(),
+        "{label}"
+    );
+    let took = t.elapsed();
+    assert!(took < FAULT_DEADLINE, "{label}: {took:?}");
+    assert_eq!(lambda.last_reason().await, "jwks_unavailable", "{label}");
+    let line = one_line_naming(&lambda, mark, cause, &label);
+    server.set_fault(Fault::None);
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    assert!(
+        lambda.call(rest_token(&good, &get)).await.is_ok(),
+        "{label}: recovery"
+    );
+    format!(
+        "| {what} | {phase} | Unauthorized | {} ms | `{line}` |\n",
+        took.as_millis()
+    )
+}
+
+/// Every JWKS fault, present at cold start and appearing on a warm container: the token is
+/// refused (`Unauthorized`, reason `jwks_unavailable`) within the deadline, exactly one log
+/// line names the cause, and the next fetch after the fault clears lets the token in.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_jwks_fault_names_its_cause_in_one_log_line() {
+    let issuer = JwksServer::start().await;
+    let iss = issuer.base().to_owned();
+    let minted = mint(&json!({"keys": ["rsa"], "tokens": [
+        token("ok", "rsa", "RS256", "rsa", claims(&iss, json!({}))),
+    ]}));
+    let key = minted["jwks"]["rsa"].clone();
+    let good = minted["tokens"]["ok"].as_str().unwrap().to_owned();
+    let cases: Vec<(&str, Fault, &str)> = vec![
+        (
+            "slow: 5 s, beyond the 500 ms fetch timeout",
+            Fault::Slow(Duration::from_secs(5)),
+            "transport: timeout",
+        ),
+        ("HTTP 500", Fault::Status(500), "http status 500"),
+        ("HTTP 503", Fault::Status(503), "http status 503"),
+        ("HTML instead of JSON", Fault::Garbage, "invalid document"),
+        (
+            "invalid JSON (cut off)",
+            Fault::InvalidJson,
+            "invalid document",
+        ),
+        (
+            "10 MB body",
+            Fault::Padded(10 << 20),
+            "response larger than 65536 bytes",
+        ),
+        (
+            "redirect loop (302 to itself)",
+            Fault::RedirectLoop,
+            "http status 302",
+        ),
+        (
+            "keys with kty oct",
+            Fault::WrongKty("oct"),
+            "invalid document",
+        ),
+        (
+            "RSA key labelled kty EC",
+            Fault::WrongKty("EC"),
+            "invalid document",
+        ),
+    ];
+    let mut table = String::from(
+        "| fault | phase | outcome | answered in | the one log line |\n|---|---|---|---|---|\n",
+    );
+    // Down at cold start: nothing listens on the JWKS port.
+    {
+        let closed = closed_port_url().await;
+        let env = fault_env(&iss, &closed);
+        let pairs: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        let mut lambda = spawn(&pairs).await;
+        let cause = "transport: connect failed";
+        tokio::time::sleep(Duration::from_millis(60)).await;
+        one_line_naming(&lambda, 0, cause, "down (init)");
+        tokio::time::sleep(Duration::from_millis(1100)).await;
+        let mark = lambda.lambda.logs().len();
+        lambda.lambda.timeout = FAULT_DEADLINE;
+        let t = Instant::now();
+        let get = rest_arn("GET", "orders/42");
+        assert_eq!(lambda.call(rest_token(&good, &get)).await, unauthorized());
+        let took = t.elapsed();
+        assert_eq!(lambda.last_reason().await, "jwks_unavailable");
+        let line = one_line_naming(&lambda, mark, cause, "down");
+        table.push_str(&format!(
+            "| down: connection refused | Cold | Unauthorized | {} ms | `{line}` |\n",
+            took.as_millis()
+        ));
+    }
+    // The cases run a few at a time, each on its own key server.
+    let slots = std::sync::Arc::new(tokio::sync::Semaphore::new(4));
+    let mut tasks = tokio::task::JoinSet::new();
+    for (i, (what, fault, cause)) in cases.into_iter().enumerate() {
+        for cold in [true, false] {
+            let (iss, key, good, fault) = (iss.clone(), key.clone(), good.clone(), fault.clone());
+            let slots = slots.clone();
+            tasks.spawn(async move {
+                let _slot = slots.acquire_owned().await.expect("semaphore");
+                let row = jwks_fault_case(iss, key, good, what, fault, cause, cold).await;
+                ((i, !cold), row)
+            });
+        }
+    }
+    let mut rows = Vec::new();
+    while let Some(done) = tasks.join_next().await {
+        rows.push(done.unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic())));
+    }
+    rows.sort();
+    for (_, row) in rows {
+        table.push_str(&row);
+    }
+    eprintln!("{table}");
+    let dir = portcullis_harness::workspace_root().join("target/hardening");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("faults-jwt-authorizer.md"), table).unwrap();
+}

@@ -9,7 +9,7 @@
 mod config;
 mod secret_set;
 
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use constant_time_eq::constant_time_eq;
 use portcullis::policy::{Context, Decision};
@@ -57,6 +57,8 @@ pub enum Reason {
     WrongSecret,
     /// The secrets could not be read (past the stale bound).
     SecretUnavailable,
+    /// The secrets were still being fetched when the invocation's time ran out.
+    Deadline,
 }
 
 impl Reason {
@@ -68,6 +70,7 @@ impl Reason {
             Self::AmbiguousHeader => "ambiguous_header",
             Self::WrongSecret => "wrong_secret",
             Self::SecretUnavailable => "secret_unavailable",
+            Self::Deadline => "deadline",
         }
     }
 }
@@ -110,13 +113,32 @@ impl<S: SecretSource> Authorizer<S> {
 
     /// Answers one authorizer event in its own response format.
     pub async fn handle(&self, event: &Value, now: Instant) -> Result<Value, MalformedEvent> {
+        self.handle_within(event, now, Duration::MAX).await
+    }
+
+    /// [`Self::handle`], denying with reason `deadline` when the secrets are not at hand within
+    /// `budget` (a slow SSM must not outlive the invocation: Lambda would kill it mid-call).
+    pub async fn handle_within(
+        &self,
+        event: &Value,
+        now: Instant,
+        budget: Duration,
+    ) -> Result<Value, MalformedEvent> {
         let request = AuthorizerRequest::from_value(event).map_err(|error| {
             tracing::warn!(error = %error, "rejecting malformed authorizer event");
             self.metrics
                 .decision("error", "malformed_event", epoch_ms());
             MalformedEvent
         })?;
-        let reason = self.check(&request, now).await;
+        let reason = tokio::time::timeout(budget, self.check(&request, now))
+            .await
+            .unwrap_or_else(|_| {
+                tracing::error!(
+                    budget_ms = u64::try_from(budget.as_millis()).unwrap_or(u64::MAX),
+                    "deadline: secrets not fetched before the invocation's time ran out; denying"
+                );
+                Reason::Deadline
+            });
         let decision = match reason {
             Reason::Match { slot } => {
                 tracing::debug!(kind = request.kind.as_str(), slot, "allow");

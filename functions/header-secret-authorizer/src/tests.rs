@@ -312,3 +312,27 @@ fn config_defaults_and_errors() {
         "SSM_TIMEOUT_MS"
     );
 }
+
+#[tokio::test]
+async fn a_fetch_slower_than_the_budget_is_denied_at_the_budget() {
+    let source = two_lines();
+    source.delay(Duration::from_secs(30));
+    let a = authorizer(&source);
+    let budget = Duration::from_millis(100);
+    let started = Instant::now();
+    let response = a
+        .handle_within(&event("rest-request-valid.json"), Instant::now(), budget)
+        .await
+        .unwrap();
+    assert_eq!(effect(&response), "Deny");
+    let took = started.elapsed();
+    assert!(took >= budget && took < Duration::from_secs(5), "{took:?}");
+    assert_eq!(Reason::Deadline.code(), "deadline");
+    // The fetch was cancelled with the request; the next one (fast again) is allowed.
+    source.delay(Duration::ZERO);
+    let response = a
+        .handle_within(&event("rest-request-valid.json"), Instant::now(), budget)
+        .await
+        .unwrap();
+    assert_eq!(effect(&response), "Allow");
+}

@@ -44,8 +44,9 @@ impl Handler {
         for (issuer, result) in verifier.prefetch(std::time::Instant::now()).await {
             match result {
                 Ok(keys) => tracing::info!(%issuer, keys, "jwks prefetched"),
-                Err(e) => {
-                    tracing::warn!(%issuer, reason = "jwks_prefetch_failed", error = %e, "jwks prefetch failed")
+                // The fetch itself already logged why (one line per cause); this names the issuer.
+                Err(_) => {
+                    tracing::warn!(%issuer, reason = "jwks_prefetch_failed", "jwks prefetch failed; its tokens are refused until a fetch succeeds")
                 }
             }
         }

@@ -98,6 +98,7 @@ fn classify(error: SdkError<GetParameterError>) -> SourceError {
                 None => SourceError::Unavailable("service error".into()),
             },
         },
+        SdkError::ResponseError(_) => SourceError::Unavailable("unreadable response".into()),
         _ => SourceError::Unavailable(error.to_string()),
     }
 }

@@ -31,6 +31,14 @@ pub enum Fault {
     Slow(Duration),
     /// Answer 200 with a valid key set padded to 1 MiB.
     Huge,
+    /// Answer 200 with a valid key set padded to this many bytes.
+    Padded(usize),
+    /// Answer 200 with JSON cut off mid-document.
+    InvalidJson,
+    /// Answer 302 to the JWKS URL itself, forever.
+    RedirectLoop,
+    /// Serve the key set with every key's `kty` replaced by this value.
+    WrongKty(&'static str),
 }
 
 #[derive(Default)]
@@ -149,6 +157,35 @@ async fn jwks(State(s): State<Arc<ServerState>>) -> Response {
             let mut padded = body;
             padded["padding"] = Value::String("A".repeat(1 << 20));
             axum::Json(padded).into_response()
+        }
+        Fault::Padded(bytes) => {
+            // Built as text: serialising a 10 MB JSON string is slow in a debug build.
+            let padded = format!(
+                r#"{{"keys":{},"padding":"{}"}}"#,
+                body["keys"],
+                "A".repeat(bytes)
+            );
+            ([(header::CONTENT_TYPE, "application/json")], padded).into_response()
+        }
+        Fault::InvalidJson => {
+            let text = body.to_string();
+            (
+                [(header::CONTENT_TYPE, "application/json")],
+                text[..text.len() / 2].to_owned(),
+            )
+                .into_response()
+        }
+        Fault::RedirectLoop => (
+            StatusCode::FOUND,
+            [(header::LOCATION, format!("{}/jwks.json", s.base))],
+        )
+            .into_response(),
+        Fault::WrongKty(kty) => {
+            let mut body = body;
+            for key in body["keys"].as_array_mut().into_iter().flatten() {
+                key["kty"] = Value::String(kty.to_owned());
+            }
+            axum::Json(body).into_response()
         }
     }
 }
