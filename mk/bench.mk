@@ -17,7 +17,7 @@ $(BENCH_STAMP): $(STAMP) bench/requirements.txt
 $(BENCH_NODE): bench/peers/node/package.json bench/peers/node/package-lock.json
 	cd bench/peers/node && npm ci --no-audit --no-fund --loglevel=error
 
-bench-deps: setup $(BENCH_STAMP) $(BENCH_NODE) ## bench-only tools: awslambdaric, Powertools, matplotlib (venv); aws-jwt-verify (npm)
+bench-deps: $(STAMP) $(BENCH_STAMP) $(BENCH_NODE) ## bench-only tools: awslambdaric, Powertools, matplotlib (venv); aws-jwt-verify (npm)
 
 bench: bench-deps edge-package ## cold init, warm p50/p99, peak RSS, package size, SSM/JWKS calls vs Python/Node peers → target/bench/
 	cargo build --release -p header-secret-authorizer -p jwt-authorizer -p portcullis-harness \

@@ -84,11 +84,24 @@ impl SecretSource for SsmSource {
     }
 }
 
+/// The innermost cause of an error chain ("Connection refused (os error 111)").
+fn innermost(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut e = error;
+    while let Some(source) = e.source() {
+        e = source;
+    }
+    e.to_string()
+}
+
 fn classify(error: SdkError<GetParameterError>) -> SourceError {
     match &error {
         SdkError::TimeoutError(_) => SourceError::Timeout,
         SdkError::DispatchFailure(e) if e.is_timeout() => SourceError::Timeout,
-        SdkError::DispatchFailure(_) => SourceError::Unavailable("connection failed".into()),
+        // The connector's error chain (refused, reset, DNS, TLS…) says why; it never holds the value.
+        SdkError::DispatchFailure(e) => SourceError::Unavailable(match e.as_connector_error() {
+            Some(c) => format!("connection failed: {}", innermost(c)),
+            None => "connection failed".into(),
+        }),
         SdkError::ServiceError(service) => match service.err() {
             GetParameterError::ParameterNotFound(_) => SourceError::NotFound,
             other => match other.code() {
