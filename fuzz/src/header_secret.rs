@@ -81,6 +81,9 @@ pub fn check(event: &Value, well_formed: bool) {
         ),
         Ok(response) => {
             let allowed = check_response(&response, is_v2(event));
+            if allowed {
+                crate::count_allow();
+            }
             assert!(
                 !allowed || carries_secret,
                 "ALLOW without the secret: offered {offered:?}, response {response}"

@@ -498,6 +498,7 @@ pub fn run(data: &[u8]) {
             let unmodified = token == original;
             let (direct, via_event) = present(&token, &delivery);
             if direct || via_event {
+                crate::count_allow();
                 assert!(unmodified, "ACCEPTED a modified token: {spec:?}");
                 assert!(claims_ok, "ACCEPTED a token whose claims fail: {claims}");
             }

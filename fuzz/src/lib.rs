@@ -14,6 +14,14 @@ pub mod method_arn;
 pub mod origin_signer;
 pub mod request_authorizer;
 
+/// How many inputs ended in an Allow / accepted token, per process: lets a replay over a corpus
+/// show that the allow paths are reached (the invariants are not vacuous).
+pub static ALLOWED: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+pub(crate) fn count_allow() {
+    ALLOWED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+}
+
 /// Target names, as used for `fuzz_targets/<name>.rs` and `fuzz/regressions/<name>/`.
 pub const TARGETS: [&str; 5] = [
     "header_secret",

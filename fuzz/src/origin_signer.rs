@@ -324,6 +324,7 @@ pub fn check(event: &Value, creds: Option<Credentials>, now: SystemTime) {
     }
 
     verify_signature(&output, origin_out, &creds, now, config.content_sha256);
+    crate::count_allow();
 }
 
 fn verify_signature(

@@ -88,6 +88,9 @@ pub fn check(event: &Value, well_formed: bool) {
         }
         Ok(response) => {
             let allowed = check_response(&response, is_v2(event));
+            if allowed {
+                crate::count_allow();
+            }
             assert!(
                 !allowed || live_key || (limited && from_ten(event)),
                 "ALLOW without a live key: offered {offered:?}, response {response}"
