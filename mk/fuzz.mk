@@ -15,10 +15,10 @@ FUZZ_OUT       := target/fuzz
 .PHONY: fuzz fuzz-build fuzz-replay
 
 $(CARGO_FUZZ):
-	rustup toolchain list | grep -q '^nightly' || rustup toolchain install nightly --profile minimal
 	cargo install --locked --root $(FUZZ_TOOLS) cargo-fuzz --version $(CARGO_FUZZ_VERSION)
 
 fuzz-build: $(CARGO_FUZZ) ## build every fuzz target (nightly, cargo-fuzz)
+	rustup toolchain list | grep -q '^nightly' || rustup toolchain install nightly --profile minimal
 	PATH=$(FUZZ_TOOLS)/bin:$$PATH cargo +nightly fuzz build -s $(FUZZ_SANITIZER)
 
 fuzz: fuzz-build ## run each fuzz target FUZZ_SECONDS (default 60); table in target/fuzz/summary.md
