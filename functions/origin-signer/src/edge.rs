@@ -104,11 +104,16 @@ pub fn sign_origin_request(
     let mut request = event
         .into_request()
         .ok_or_else(|| SignError::InvalidEvent("no record".into()))?;
+    // CloudFront keys header maps by lowercase name; an event keyed otherwise (`Authorization`)
+    // would slip past the moves and removals below and reach the origin twice, so every key is
+    // folded to lowercase first (entries of names differing only in case are merged).
+    request.headers = lowercase_keys(std::mem::take(&mut request.headers));
     let origin = request
         .origin
         .custom
         .as_mut()
         .ok_or(SignError::NotCustomOrigin)?;
+    origin.custom_headers = lowercase_keys(std::mem::take(&mut origin.custom_headers));
 
     // Configuration lives in origin custom headers; none of it reaches the origin, and a
     // viewer cannot inject it.
@@ -156,6 +161,17 @@ pub fn sign_origin_request(
         set_header(&mut request.headers, display_name(name), value);
     }
     Ok(request)
+}
+
+/// The header map keyed by lowercase names, entries of one name kept in map order.
+fn lowercase_keys(headers: Headers) -> Headers {
+    let mut out = Headers::new();
+    for (name, entries) in headers {
+        out.entry(name.to_ascii_lowercase())
+            .or_default()
+            .extend(entries);
+    }
+    out
 }
 
 fn is_config(name: &str) -> bool {

@@ -381,6 +381,44 @@ fn viewer_config_headers_are_stripped() {
 }
 
 #[test]
+fn header_keys_in_any_case_are_folded_before_the_moves() {
+    // Found by fuzzing: a map key `Authorization` escaped the move and reached the origin
+    // beside the signer's `authorization`.
+    let mut get = load("get-query.json");
+    let headers = request_mut(&mut get)["headers"].as_object_mut().unwrap();
+    headers.remove("authorization");
+    headers.insert(
+        "Authorization".into(),
+        json!([{"key": "Authorization", "value": "Bearer viewer"}]),
+    );
+    headers.insert(
+        "X-Amz-Date".into(),
+        json!([{"key": "X-Amz-Date", "value": "19990101T000000Z"}]),
+    );
+    let signed = sign(&get).unwrap();
+    let names: Vec<&String> = signed["headers"].as_object().unwrap().keys().collect();
+    assert!(
+        names.iter().all(|n| **n == n.to_ascii_lowercase()),
+        "{names:?}"
+    );
+    assert_eq!(
+        signed["headers"]["x-forwarded-authorization"],
+        json!([{"key": "x-forwarded-authorization", "value": "Bearer viewer"}])
+    );
+    assert!(
+        header(&signed, "authorization")
+            .unwrap()
+            .starts_with("AWS4-HMAC-SHA256 ")
+    );
+    assert_eq!(header(&signed, "x-amz-date"), Some(AMZ_DATE));
+    assert_eq!(
+        signed["headers"]["authorization"].as_array().unwrap().len(),
+        1
+    );
+    assert_eq!(signed["headers"]["x-amz-date"].as_array().unwrap().len(), 1);
+}
+
+#[test]
 fn json_entry_point() {
     let input = json!({
         "event": load("get-query.json"),

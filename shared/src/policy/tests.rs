@@ -222,4 +222,8 @@ fn wildcard_matching_follows_iam() {
     assert!(!wildcard_match("*/*", "$connect"));
     assert!(wildcard_match("a**b", "ab"));
     assert!(!wildcard_match("abc", "abcd"));
+    // A literal `*` in the ARN is still matched by a pattern wildcard (found by fuzzing).
+    assert!(wildcard_match("*/*", "a/*b"));
+    assert!(wildcard_match("p/*/*", "p/GET/files/*x"));
+    assert!(!wildcard_match("*/x", "a/*b"));
 }
