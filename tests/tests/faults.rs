@@ -3,7 +3,7 @@
 //! (`RulesUnavailable`, request-authorizer) within the invocation deadline, with exactly one
 //! warning/error line naming the cause, no secret in the logs, and recovery once the fault
 //! clears. Each fault runs at cold start (fault present at init) and warm (fault appears
-//! when the cached value expires). Prints the table docs/hardening-faults.md quotes and
+//! when the cached value expires). Prints the table docs/hardening.md quotes and
 //! writes it to target/hardening/.
 
 use std::time::{Duration, Instant};
