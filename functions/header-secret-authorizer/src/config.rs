@@ -50,20 +50,7 @@ impl Config {
             config::seconds_or(env, "SECRET_RETRY_AFTER_ERROR_SECONDS", 5, 0..=300)?;
         let http_mode =
             config::parse_or(env, "HTTP_API_RESPONSE_MODE", HttpApiResponseMode::Simple)?;
-        let total_ms: u64 = config::parse_or(env, "SSM_TIMEOUT_MS", 3000)?;
-        if !(100..=30_000).contains(&total_ms) {
-            return Err(ConfigError::new(
-                "SSM_TIMEOUT_MS",
-                "must be within 100..=30000",
-            ));
-        }
-        let total = std::time::Duration::from_millis(total_ms);
-        let ssm_timeouts = SsmTimeouts {
-            connect: total.min(SsmTimeouts::default().connect),
-            attempt: total / 2,
-            total,
-            max_attempts: 2,
-        };
+        let ssm_timeouts = SsmTimeouts::from_env(env)?;
         Ok(Self {
             parameter_name,
             header_name,

@@ -6,7 +6,7 @@ use std::time::Duration;
 use portcullis::config::{ConfigError, Env, parse_or, seconds_or};
 use portcullis::response::HttpApiResponseMode;
 use portcullis::rules::KeyLocation;
-use portcullis::secrets::CacheConfig;
+use portcullis::secrets::{CacheConfig, SsmTimeouts};
 
 /// Where the rules document lives.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -23,8 +23,11 @@ pub enum RulesLocation {
 pub struct Config {
     /// `RULES_PARAMETER_NAME` xor `RULES_FILE`.
     pub rules: RulesLocation,
-    /// `RULES_CACHE_TTL_SECONDS` (300) and `RULES_MAX_STALE_SECONDS` (300).
+    /// `RULES_CACHE_TTL_SECONDS` (300), `RULES_MAX_STALE_SECONDS` (300) and
+    /// `RULES_RETRY_AFTER_ERROR_SECONDS` (5).
     pub cache: CacheConfig,
+    /// `SSM_TIMEOUT_MS` (3000): deadline of one SSM call, retries included.
+    pub ssm_timeouts: SsmTimeouts,
     /// `API_KEY_HEADER` (`x-api-key`; `none` disables) and `API_KEY_QUERY` (unset).
     pub keys: KeyLocation,
     /// `HTTP_API_RESPONSE_MODE`: `simple` (default) or `iam`.
@@ -55,6 +58,7 @@ impl Config {
         let cache = CacheConfig {
             ttl: seconds_or(env, "RULES_CACHE_TTL_SECONDS", 300, 1..=86_400)?,
             max_stale: seconds_or(env, "RULES_MAX_STALE_SECONDS", 300, 0..=86_400)?,
+            retry_after_error: seconds_or(env, "RULES_RETRY_AFTER_ERROR_SECONDS", 5, 0..=300)?,
             ..CacheConfig::default()
         };
         let header = match env.var("API_KEY_HEADER") {
@@ -75,6 +79,7 @@ impl Config {
         Ok(Config {
             rules,
             cache,
+            ssm_timeouts: SsmTimeouts::from_env(env)?,
             keys: KeyLocation { header, query },
             http_api_response_mode: parse_or(
                 env,
@@ -128,6 +133,7 @@ mod tests {
                     max_stale: Duration::from_secs(300),
                     ..CacheConfig::default()
                 },
+                ssm_timeouts: SsmTimeouts::default(),
                 keys: KeyLocation {
                     header: Some("x-api-key".into()),
                     query: None
@@ -144,6 +150,8 @@ mod tests {
             ("RULES_FILE", "/var/task/rules.toml"),
             ("RULES_CACHE_TTL_SECONDS", "60"),
             ("RULES_MAX_STALE_SECONDS", "0"),
+            ("RULES_RETRY_AFTER_ERROR_SECONDS", "2"),
+            ("SSM_TIMEOUT_MS", "800"),
             ("API_KEY_HEADER", "none"),
             ("API_KEY_QUERY", "api_key"),
             ("HTTP_API_RESPONSE_MODE", "iam"),
@@ -156,6 +164,16 @@ mod tests {
         );
         assert_eq!(config.ttl(), Duration::from_secs(60));
         assert_eq!(config.cache.max_stale, Duration::ZERO);
+        assert_eq!(config.cache.retry_after_error, Duration::from_secs(2));
+        assert_eq!(
+            config.ssm_timeouts,
+            SsmTimeouts {
+                connect: Duration::from_millis(800),
+                attempt: Duration::from_millis(400),
+                total: Duration::from_millis(800),
+                max_attempts: 2,
+            }
+        );
         assert_eq!(
             config.keys,
             KeyLocation {
@@ -181,6 +199,10 @@ mod tests {
         assert_eq!(
             err(&[("RULES_PARAMETER_NAME", "/p"), ("RULES_FILE", "f")]),
             "configuration error in RULES_PARAMETER_NAME: set either RULES_PARAMETER_NAME or RULES_FILE, not both"
+        );
+        assert_eq!(
+            err(&[("RULES_FILE", "f"), ("SSM_TIMEOUT_MS", "50")]),
+            "configuration error in SSM_TIMEOUT_MS: must be within 100..=30000"
         );
         assert_eq!(
             err(&[("RULES_FILE", "f"), ("API_KEY_HEADER", "x api key")]),

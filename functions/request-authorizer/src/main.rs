@@ -4,7 +4,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use lambda_runtime::{Error, LambdaEvent, service_fn};
 use portcullis::config::ProcessEnv;
-use portcullis::secrets::{SsmSource, SsmTimeouts};
+use portcullis::secrets::SsmSource;
 use request_authorizer::handler::RULES_UNAVAILABLE;
 use request_authorizer::{Authorizer, Config, Rules, RulesLocation};
 use serde_json::Value;
@@ -22,7 +22,7 @@ async fn main() -> Result<(), Error> {
     let rules = match &config.rules {
         RulesLocation::File(path) => Rules::<SsmSource>::from_file(path),
         RulesLocation::Parameter(name) => {
-            let source = SsmSource::from_env(SsmTimeouts::default()).await;
+            let source = SsmSource::from_env(config.ssm_timeouts).await;
             Rules::from_parameter(source, name, &config, Instant::now()).await
         }
     }

@@ -36,6 +36,31 @@ impl Default for SsmTimeouts {
     }
 }
 
+impl SsmTimeouts {
+    /// Deadlines for a whole call lasting at most `total`: two attempts of half of it each,
+    /// connect within the default (or `total` if shorter).
+    pub fn within(total: Duration) -> Self {
+        Self {
+            connect: total.min(Self::default().connect),
+            attempt: total / 2,
+            total,
+            max_attempts: 2,
+        }
+    }
+
+    /// `SSM_TIMEOUT_MS`: the deadline of one SSM call, retries included (3000, 100..=30000).
+    pub fn from_env(env: &impl crate::config::Env) -> Result<Self, crate::config::ConfigError> {
+        let total_ms: u64 = crate::config::parse_or(env, "SSM_TIMEOUT_MS", 3000)?;
+        if !(100..=30_000).contains(&total_ms) {
+            return Err(crate::config::ConfigError::new(
+                "SSM_TIMEOUT_MS",
+                "must be within 100..=30000",
+            ));
+        }
+        Ok(Self::within(Duration::from_millis(total_ms)))
+    }
+}
+
 /// Reads parameters with `GetParameter(WithDecryption=true)`.
 #[derive(Debug, Clone)]
 pub struct SsmSource {
