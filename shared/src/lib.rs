@@ -5,6 +5,7 @@
 //! through traits so every rule is testable without a network.
 
 pub mod config;
+pub mod deadline;
 pub mod jwt;
 pub mod policy;
 pub mod request;

@@ -1,15 +1,12 @@
 //! Lambda entry point: config → authorizer → `lambda_runtime::run`.
 
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Instant, SystemTime};
 
 use header_secret_authorizer::{Authorizer, Config};
 use lambda_runtime::{Error, LambdaEvent, service_fn};
 use portcullis::config::ProcessEnv;
 use portcullis::secrets::SsmSource;
 use serde_json::Value;
-
-/// Time kept back from the invocation deadline to answer before Lambda kills the call.
-const DEADLINE_MARGIN: Duration = Duration::from_millis(250);
 
 // One thread: Lambda serves one invocation at a time per process, so a work-stealing pool only
 // adds cross-thread wake-ups to every invoke (and threads to every cold start).
@@ -23,12 +20,7 @@ async fn main() -> Result<(), Error> {
     authorizer.prefetch(Instant::now()).await;
     let authorizer = &authorizer;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
-        let budget = event
-            .context
-            .deadline()
-            .duration_since(SystemTime::now())
-            .unwrap_or_default()
-            .saturating_sub(DEADLINE_MARGIN);
+        let budget = portcullis::deadline::budget(event.context.deadline(), SystemTime::now());
         authorizer
             .handle_within(&event.payload, Instant::now(), budget)
             .await

@@ -2,7 +2,7 @@
 //! Every failure ends in `Unauthorized` (401); a valid token whose scopes do not cover the route
 //! gets a policy without it (403). The token itself is never logged.
 
-use std::time::{Duration, SystemTime};
+use std::time::SystemTime;
 
 use lambda_runtime::{Error, LambdaEvent};
 use portcullis::config::{Env, ProcessEnv};
@@ -14,9 +14,6 @@ use portcullis::request::AuthorizerRequest;
 use portcullis::response::{HttpApiResponseMode, UNAUTHORIZED, render};
 use portcullis::telemetry::Metrics;
 use serde_json::Value;
-
-/// Time kept back from the invocation deadline to answer before Lambda kills the call.
-const DEADLINE_MARGIN: Duration = Duration::from_millis(250);
 
 /// Everything built once per container.
 pub struct Handler {
@@ -65,12 +62,7 @@ impl Handler {
 
     /// One invocation.
     pub async fn handle(&self, event: LambdaEvent<Value>) -> Result<Value, Error> {
-        let budget = event
-            .context
-            .deadline()
-            .duration_since(SystemTime::now())
-            .unwrap_or_default()
-            .saturating_sub(DEADLINE_MARGIN);
+        let budget = portcullis::deadline::budget(event.context.deadline(), SystemTime::now());
         let request = match AuthorizerRequest::from_value(&event.payload) {
             Ok(r) => r,
             Err(e) => {

@@ -1,6 +1,6 @@
 //! Lambda entry point: config → rules → authorizer → `lambda_runtime::run`.
 
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Instant, SystemTime};
 
 use lambda_runtime::{Error, LambdaEvent, service_fn};
 use portcullis::config::ProcessEnv;
@@ -8,9 +8,6 @@ use portcullis::secrets::SsmSource;
 use request_authorizer::handler::RULES_UNAVAILABLE;
 use request_authorizer::{Authorizer, Config, Rules, RulesLocation};
 use serde_json::Value;
-
-/// Time kept back from the invocation deadline to answer before Lambda kills the call.
-const DEADLINE_MARGIN: Duration = Duration::from_millis(250);
 
 // One thread: Lambda serves one invocation at a time per process, so a work-stealing pool only
 // adds cross-thread wake-ups to every invoke (and threads to every cold start).
@@ -29,12 +26,7 @@ async fn main() -> Result<(), Error> {
     .inspect_err(|e| tracing::error!(error = %e, "init failed"))?;
     let authorizer = &Authorizer::new(rules, &config);
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
-        let budget = event
-            .context
-            .deadline()
-            .duration_since(SystemTime::now())
-            .unwrap_or_default()
-            .saturating_sub(DEADLINE_MARGIN);
+        let budget = portcullis::deadline::budget(event.context.deadline(), SystemTime::now());
         // A rules refresh slower than the invocation answers 500 before Lambda kills the call.
         tokio::time::timeout(budget, authorizer.handle(event.payload))
             .await
