@@ -1,6 +1,5 @@
 //! A moto server (a real SSM API) on a free loopback port, started from the project venv.
 
-use std::net::TcpListener;
 use std::path::PathBuf;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
@@ -8,6 +7,7 @@ use std::time::{Duration, Instant};
 use aws_sdk_ssm::Client;
 use aws_sdk_ssm::config::{BehaviorVersion, Credentials, Region};
 use aws_sdk_ssm::types::ParameterType;
+use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 
 /// A running `moto_server`; killed on drop.
@@ -23,34 +23,66 @@ fn moto_server() -> PathBuf {
 }
 
 impl Moto {
-    /// Starts moto on a free port and waits until it answers.
+    /// Starts moto on a port it picks itself (`-p 0`, read back from its banner, so two tests
+    /// never race for one port) and waits until it answers.
     pub async fn start() -> Self {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("free port")
-            .port();
-        let mut moto = Self { child: None, port };
-        moto.restart().await;
+        let mut moto = Self {
+            child: None,
+            port: 0,
+        };
+        moto.spawn().await;
         moto
     }
 
     /// (Re)starts the server on the same port (state starts empty).
     pub async fn restart(&mut self) {
+        self.spawn().await;
+    }
+
+    async fn spawn(&mut self) {
         let bin = moto_server();
         assert!(
             bin.is_file(),
             "{} is missing: run `make setup` (or set MOTO_SERVER)",
             bin.display()
         );
-        let child = Command::new(&bin)
+        let mut child = Command::new(&bin)
             .args(["-H", "127.0.0.1", "-p", &self.port.to_string()])
             .stdin(Stdio::null())
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stderr(Stdio::piped())
             .kill_on_drop(true)
             .spawn()
             .expect("moto_server starts");
+        // Werkzeug's banner names the bound port; later lines (one per request) are drained so
+        // the pipe never fills.
+        let mut lines = BufReader::new(child.stderr.take().expect("piped stderr")).lines();
+        let banner = tokio::time::timeout(Duration::from_secs(30), async {
+            while let Ok(Some(line)) = lines.next_line().await {
+                if let Some(port) = line
+                    .split("Running on http://127.0.0.1:")
+                    .nth(1)
+                    .and_then(|rest| rest.trim().parse::<u16>().ok())
+                {
+                    return Some(port);
+                }
+            }
+            None
+        })
+        .await;
+        let port = banner.ok().flatten().unwrap_or_else(|| {
+            panic!(
+                "moto_server did not report a listening port (port {} taken?)",
+                self.port
+            )
+        });
+        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+        self.port = port;
         self.child = Some(child);
+        self.wait_ready().await;
+    }
+
+    async fn wait_ready(&self) {
         let deadline = Instant::now() + Duration::from_secs(30);
         let url = format!("{}/moto-api/", self.endpoint());
         loop {
