@@ -34,7 +34,8 @@ fn suite_dir() -> PathBuf {
     if let Ok(dir) = std::env::var("SIGV4_TEST_SUITE_DIR") {
         return PathBuf::from(dir);
     }
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/sigv4-test-suite/v4")
+    // Vendored from awslabs/aws-c-auth's signing test suite (Apache-2.0, see its LICENSE).
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/sigv4-test-suite/v4")
 }
 
 fn read(dir: &Path, name: &str) -> Option<String> {
