@@ -1,4 +1,4 @@
-//! Runs the AWS SigV4 test suite (`../shared/sigv4-test-suite/v4`, override with
+//! Runs the AWS SigV4 test suite (`tests/sigv4-test-suite/v4`, override with
 //! `SIGV4_TEST_SUITE_DIR`) through the signer's signing layer, header signing only.
 //!
 //! Per case: the canonical request aws-sigv4 builds equals the expected one; the expected string
