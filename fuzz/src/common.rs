@@ -216,21 +216,26 @@ pub enum NameChoice {
     Other(String),
 }
 
+/// A header name with the first letter of each `-`-separated word upper-cased
+/// (`x-origin-verify` → `X-Origin-Verify`).
+pub fn title_case(name: &str) -> String {
+    name.split('-')
+        .map(|w| {
+            let mut c = w.chars();
+            c.next()
+                .map(|f| f.to_ascii_uppercase().to_string() + c.as_str())
+                .unwrap_or_default()
+        })
+        .collect::<Vec<_>>()
+        .join("-")
+}
+
 impl NameChoice {
     fn render(&self, name: &str) -> String {
         match self {
             Self::Exact => name.to_owned(),
             Self::Upper => name.to_ascii_uppercase(),
-            Self::Title => name
-                .split('-')
-                .map(|w| {
-                    let mut c = w.chars();
-                    c.next()
-                        .map(|f| f.to_ascii_uppercase().to_string() + c.as_str())
-                        .unwrap_or_default()
-                })
-                .collect::<Vec<_>>()
-                .join("-"),
+            Self::Title => title_case(name),
             Self::Other(s) => s.clone(),
         }
     }

@@ -91,16 +91,7 @@ fn case(name: &str, copies: &[(&str, &str)]) -> Case {
 /// The cases, for a guarded header `h`, a good value `good` and a wrong one `bad`.
 fn cases(h: &str, good: &str, bad: &str, second_good: Option<&str>) -> Vec<Case> {
     let upper = h.to_ascii_uppercase();
-    let title: String = h
-        .split('-')
-        .map(|w| {
-            let mut c = w.chars();
-            c.next()
-                .map(|f| f.to_ascii_uppercase().to_string() + c.as_str())
-                .unwrap_or_default()
-        })
-        .collect::<Vec<_>>()
-        .join("-");
+    let title = portcullis_fuzz::common::title_case(h);
     let long = good.repeat(2048);
     let mut out = vec![
         case("the secret, once", &[(h, good)]),
