@@ -1,8 +1,8 @@
 //! JWT verification: structured tokens (header and claims chosen by the fuzzer, signed with a
-//! test key from `shared/src/jwt/testdata`, then maybe mutated: a byte flipped, cut, a segment
+//! test key from `functions/jwt-authorizer/src/testdata`, then maybe mutated: a byte flipped, cut, a segment
 //! replaced, `alg: none`, HS256 keyed with the public key, re-signed by an attacker key) and
 //! raw token strings, presented in every token source (TOKEN `Bearer`, header, cookie, query)
-//! to `portcullis::jwt::authorize` with an in-memory JWKS and a fixed clock.
+//! to `jwt_authorizer::authorize` with an in-memory JWKS and a fixed clock.
 //!
 //! Asserts: no panic; a token is accepted only when it is the unmodified, validly signed
 //! token and its generated claims pass the rules (computed here from the choices, not by the
@@ -17,7 +17,7 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::jwk::Jwk;
 use jsonwebtoken::{Algorithm, EncodingKey, Header, encode};
-use portcullis::jwt::{
+use jwt_authorizer::{
     CacheConfig, ClaimRules, IssuerConfig, JwksLocation, MemoryFetcher, Now, RoutePolicy,
     TokenSource, Verifier, algorithms, authorize,
 };
@@ -27,11 +27,12 @@ use serde_json::{Map, Value, json};
 
 use crate::common::{Format, block_on, check_response, is_v2, template};
 
-const RSA: &[u8] = include_bytes!("../../shared/src/jwt/testdata/rsa.pem");
-const RSA_ATTACKER: &[u8] = include_bytes!("../../shared/src/jwt/testdata/rsa-attacker.pem");
-const P256: &[u8] = include_bytes!("../../shared/src/jwt/testdata/p256.pem");
-const P384: &[u8] = include_bytes!("../../shared/src/jwt/testdata/p384.pem");
-const ED: &[u8] = include_bytes!("../../shared/src/jwt/testdata/ed25519.pem");
+const RSA: &[u8] = include_bytes!("../../functions/jwt-authorizer/src/testdata/rsa.pem");
+const RSA_ATTACKER: &[u8] =
+    include_bytes!("../../functions/jwt-authorizer/src/testdata/rsa-attacker.pem");
+const P256: &[u8] = include_bytes!("../../functions/jwt-authorizer/src/testdata/p256.pem");
+const P384: &[u8] = include_bytes!("../../functions/jwt-authorizer/src/testdata/p384.pem");
+const ED: &[u8] = include_bytes!("../../functions/jwt-authorizer/src/testdata/ed25519.pem");
 
 const ISS: &str = "https://idp.example.com";
 const NOW: u64 = 1_800_000_000;

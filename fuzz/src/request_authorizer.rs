@@ -12,8 +12,8 @@ use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant, UNIX_EPOCH};
 
 use portcullis::config::MapEnv;
-use portcullis::rules::{RuleSet, hash_api_key};
 use portcullis::secrets::MemorySource;
+use request_authorizer::rules::{RuleSet, hash_api_key};
 use request_authorizer::{Authorizer, Config, Rules};
 use serde_json::{Value, json};
 

@@ -6,10 +6,8 @@
 
 pub mod config;
 pub mod deadline;
-pub mod jwt;
 pub mod policy;
 pub mod request;
 pub mod response;
-pub mod rules;
 pub mod secrets;
 pub mod telemetry;

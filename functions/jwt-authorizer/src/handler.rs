@@ -4,12 +4,12 @@
 
 use std::time::SystemTime;
 
-use lambda_runtime::{Error, LambdaEvent};
-use portcullis::config::{Env, ProcessEnv};
-use portcullis::jwt::{
+use crate::{
     HttpFetcher, JwtError, JwtSettings, Now, RoutePolicy, TokenSource, Verifier, authorize,
     settings::HttpApiFormat,
 };
+use lambda_runtime::{Error, LambdaEvent};
+use portcullis::config::{Env, ProcessEnv};
 use portcullis::request::AuthorizerRequest;
 use portcullis::response::{HttpApiResponseMode, UNAUTHORIZED, render};
 use portcullis::telemetry::Metrics;

@@ -1,7 +1,5 @@
 //! JWT authorizer: config → handler → `lambda_runtime::run`. Logic lives in `handler` and in
-//! `portcullis::jwt`.
-
-mod handler;
+//! the library (`jwt_authorizer`).
 
 use lambda_runtime::{Error, LambdaEvent, service_fn};
 use serde_json::Value;
@@ -11,7 +9,7 @@ use serde_json::Value;
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
     portcullis::telemetry::init();
-    let handler = handler::Handler::from_env().await?;
+    let handler = jwt_authorizer::handler::Handler::from_env().await?;
     let handler = &handler;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
         handler.handle(event).await

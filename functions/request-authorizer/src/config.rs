@@ -3,9 +3,9 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use crate::rules::KeyLocation;
 use portcullis::config::{ConfigError, Env, parse_or, seconds_or};
 use portcullis::response::HttpApiResponseMode;
-use portcullis::rules::KeyLocation;
 use portcullis::secrets::{CacheConfig, SsmTimeouts};
 
 /// Where the rules document lives.

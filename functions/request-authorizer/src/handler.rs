@@ -5,9 +5,9 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
+use crate::rules::{Answer, Format, KeyLocation, RuleSet, RulesError, decide, request_time};
 use portcullis::request::{AuthorizerRequest, PayloadKind};
 use portcullis::response::{HttpApiResponseMode, UNAUTHORIZED, render};
-use portcullis::rules::{Answer, Format, KeyLocation, RuleSet, RulesError, decide, request_time};
 use portcullis::secrets::{CacheError, SecretCache, SecretSource, SecretString};
 use portcullis::telemetry::Metrics;
 use serde_json::Value;
@@ -222,8 +222,8 @@ impl<S: SecretSource> Authorizer<S> {
     }
 }
 
-fn reason_code(reason: &portcullis::rules::DenyReason) -> &'static str {
-    use portcullis::rules::DenyReason as R;
+fn reason_code(reason: &crate::rules::DenyReason) -> &'static str {
+    use crate::rules::DenyReason as R;
     match reason {
         R::AmbiguousKey => "ambiguous_key",
         R::UnknownKey => "unknown_key",

@@ -4,6 +4,7 @@
 
 pub mod config;
 pub mod handler;
+pub mod rules;
 
 pub use config::{Config, RulesLocation};
 pub use handler::{Authorizer, HandlerError, InitError, Rules};

@@ -53,7 +53,7 @@ fn main() -> ExitCode {
         eprintln!("refusing a key with leading or trailing whitespace");
         return ExitCode::FAILURE;
     }
-    let sha256 = portcullis::rules::hash_api_key(key);
+    let sha256 = request_authorizer::rules::hash_api_key(key);
     match (format, label) {
         ("toml", Some(l)) => println!(
             "{{ label = {}, sha256 = \"{sha256}\" }}",

@@ -1,7 +1,7 @@
 use std::time::Duration;
 
+use crate::rules::hash_api_key;
 use portcullis::config::MapEnv;
-use portcullis::rules::hash_api_key;
 use portcullis::secrets::MemorySource;
 use serde_json::json;
 

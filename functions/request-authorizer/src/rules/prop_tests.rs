@@ -9,8 +9,8 @@ use proptest::prelude::*;
 use serde_json::{Value, json};
 
 use super::*;
-use crate::request::AuthorizerRequest;
-use crate::response::{HttpApiResponseMode, render};
+use portcullis::request::AuthorizerRequest;
+use portcullis::response::{HttpApiResponseMode, render};
 
 const KEY: &str = "prop-test-key-0123456789";
 const PREFIX: &str = "arn:aws:execute-api:eu-west-1:123456789012:";

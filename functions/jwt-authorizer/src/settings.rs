@@ -346,12 +346,12 @@ fn issuer_config(
 }
 
 impl JwtSettings {
-    /// Read every setting from `env` ([`crate::config::ProcessEnv`] in production).
+    /// Read every setting from `env` ([`portcullis::config::ProcessEnv`] in production).
     pub fn from_env(
-        env: &impl crate::config::Env,
-    ) -> Result<JwtSettings, crate::config::ConfigError> {
+        env: &impl portcullis::config::Env,
+    ) -> Result<JwtSettings, portcullis::config::ConfigError> {
         Self::from_lookup(&|name| env.var(name))
-            .map_err(|e| crate::config::ConfigError::new(e.var, e.reason))
+            .map_err(|e| portcullis::config::ConfigError::new(e.var, e.reason))
     }
 
     /// Read every setting through `get`.

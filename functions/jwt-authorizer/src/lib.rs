@@ -1,4 +1,5 @@
-//! JWT verification for the JWT authorizer: a verifier core with no Lambda types.
+//! The JWT authorizer: a verifier core with no Lambda types, and the [`handler`] that answers
+//! API Gateway.
 //!
 //! - [`algorithms`]: the asymmetric-only allowlist (`none`/`HS*` never pass).
 //! - [`keys`]: a parsed JWKS; key type/curve/`alg`/`use` must fit the token.
@@ -12,7 +13,7 @@
 //! - [`verifier`]: ties them together; time is passed in.
 //! - [`settings`]: the `JWT_*` environment settings.
 //! - [`authorize`]: token sources, route policy and context for a request (uses
-//!   [`crate::request`] and [`crate::policy`]).
+//!   [`portcullis::request`] and [`portcullis::policy`]).
 //! - [`error`]: one typed reason per failure, with a short `code()` for logs.
 
 pub mod algorithms;
@@ -21,6 +22,7 @@ pub mod cache;
 pub mod claims;
 pub mod error;
 pub mod fetch;
+pub mod handler;
 pub mod keys;
 pub mod scopes;
 pub mod settings;

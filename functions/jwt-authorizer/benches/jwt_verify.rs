@@ -7,15 +7,15 @@ use std::time::{Duration, Instant};
 use criterion::{Criterion, criterion_group, criterion_main};
 use jsonwebtoken::jwk::Jwk;
 use jsonwebtoken::{Algorithm, EncodingKey, Header, encode};
-use portcullis::jwt::{
+use jwt_authorizer::{
     CacheConfig, ClaimRules, IssuerConfig, JwksLocation, MemoryFetcher, Now, Verifier, algorithms,
 };
 use serde_json::{Value, json};
 
-const RSA: &[u8] = include_bytes!("../src/jwt/testdata/rsa.pem");
-const P256: &[u8] = include_bytes!("../src/jwt/testdata/p256.pem");
-const P384: &[u8] = include_bytes!("../src/jwt/testdata/p384.pem");
-const ED: &[u8] = include_bytes!("../src/jwt/testdata/ed25519.pem");
+const RSA: &[u8] = include_bytes!("../src/testdata/rsa.pem");
+const P256: &[u8] = include_bytes!("../src/testdata/p256.pem");
+const P384: &[u8] = include_bytes!("../src/testdata/p384.pem");
+const ED: &[u8] = include_bytes!("../src/testdata/ed25519.pem");
 const ISS: &str = "https://idp.example.com";
 const NOW: u64 = 1_800_000_000;
 

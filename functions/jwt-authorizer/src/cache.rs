@@ -215,7 +215,7 @@ impl<F: JwksFetcher> JwksCache<F> {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::jwt::fetch::MemoryFetcher;
+    use crate::fetch::MemoryFetcher;
     use base64::Engine;
     use base64::engine::general_purpose::URL_SAFE_NO_PAD;
     use serde_json::json;

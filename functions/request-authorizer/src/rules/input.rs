@@ -8,7 +8,7 @@ use time::macros::format_description;
 
 use super::client_cert::CertFacts;
 use super::eval::{Ambiguous, RuleInput};
-use crate::request::AuthorizerRequest;
+use portcullis::request::AuthorizerRequest;
 
 impl RuleInput for AuthorizerRequest {
     fn header(&self, name: &str) -> Result<Option<&str>, Ambiguous> {

@@ -9,8 +9,8 @@ use super::fetch::JwksFetcher;
 use super::scopes::RouteScopes;
 use super::settings::TokenSource;
 use super::verifier::{Now, VerifiedToken, Verifier};
-use crate::policy::{Context, Decision, PolicyBuilder, PolicyError, RoutePattern};
-use crate::request::{AuthorizerRequest, PayloadKind};
+use portcullis::policy::{Context, Decision, PolicyBuilder, PolicyError, RoutePattern};
+use portcullis::request::{AuthorizerRequest, PayloadKind};
 
 /// `Bearer <token>` → `<token>` (scheme case-insensitive; the token itself has no whitespace).
 pub fn parse_bearer(value: &str) -> Result<&str, JwtError> {
@@ -185,7 +185,7 @@ pub async fn authorize<F: JwksFetcher>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::jwt::scopes::ScopeMode;
+    use crate::scopes::ScopeMode;
     use serde_json::json;
 
     const ARN: &str = "arn:aws:execute-api:eu-west-1:123456789012:a1b2c3/prod/GET/orders/42";

@@ -6,8 +6,8 @@ use std::time::SystemTime;
 use super::eval::{DenyReason, KeyLocation, Outcome};
 use super::grant::Grant;
 use super::{RuleSet, Tenant};
-use crate::policy::{Context, Decision, PolicyBuilder, PolicyDocument, RoutePattern};
-use crate::request::AuthorizerRequest;
+use portcullis::policy::{Context, Decision, PolicyBuilder, PolicyDocument, RoutePattern};
+use portcullis::request::AuthorizerRequest;
 
 /// Principal id of a deny whose tenant is unknown.
 pub const ANONYMOUS: &str = "anonymous";

@@ -5,7 +5,7 @@
 //! conditions, the routes it is granted, its usage-plan key and its context. [`RuleSet::parse`]
 //! validates the whole document or returns one [`RulesError`] naming the entry.
 //! [`RuleSet::evaluate`] reads a request through [`RuleInput`] at a given time and returns an
-//! [`Outcome`]; [`decide`] turns it into a [`Decision`](crate::policy::Decision) for the
+//! [`Outcome`]; [`decide`] turns it into a [`Decision`](portcullis::policy::Decision) for the
 //! request's API stage.
 
 mod api_key;

@@ -586,8 +586,8 @@ fn debug_output_hides_the_usage_key() {
 
 mod decisions {
     use super::*;
-    use crate::request::AuthorizerRequest;
-    use crate::response::{HttpApiResponseMode, render};
+    use portcullis::request::AuthorizerRequest;
+    use portcullis::response::{HttpApiResponseMode, render};
     use serde_json::json;
 
     const ARN: &str = "arn:aws:execute-api:eu-west-1:123456789012:api1/prod/GET/orders/7";
