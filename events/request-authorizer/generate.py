@@ -190,7 +190,9 @@ def http_v2(c):
         "version": "2.0",
         "type": "REQUEST",
         "routeArn": f"arn:aws:execute-api:eu-west-1:{ACCOUNT}:h1t2p3a4p5/$default/{method}/{path.lstrip('/')}",
-        "identitySource": [c.get("key") or ""],
+        # The stacks put $context.routeKey in the identity sources: route grants are then safe
+        # to answer with a simple response (the cache key carries the route).
+        "identitySource": [c.get("key") or "", f"{method} {path}"],
         "routeKey": f"{method} {path}",
         "rawPath": path,
         "rawQueryString": "",

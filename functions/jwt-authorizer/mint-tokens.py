@@ -165,7 +165,7 @@ def events_mode() -> None:
     def http_v2(tok: str, cookie: bool = False) -> dict:
         event = {
             "version": "2.0", "type": "REQUEST", "routeArn": arn_http,
-            "identitySource": [f"Bearer {tok}"], "routeKey": "GET /orders/{id}",
+            "identitySource": [f"Bearer {tok}", "GET /orders/{id}"], "routeKey": "GET /orders/{id}",
             "rawPath": "/orders/42", "rawQueryString": "",
             "headers": {"authorization": f"Bearer {tok}", "host": "api.example.com"},
             "requestContext": {"accountId": ACCOUNT, "apiId": "h1t2p3a4p5", "stage": "$default",
@@ -177,7 +177,7 @@ def events_mode() -> None:
         }
         if cookie:
             del event["headers"]["authorization"]
-            event["identitySource"] = [f"access_token={tok}"]
+            event["identitySource"] = [f"access_token={tok}", "GET /orders/{id}"]
             event["cookies"] = [f"access_token={tok}", "theme=dark"]
         return event
 

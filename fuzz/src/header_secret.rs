@@ -1,6 +1,6 @@
 //! Header-secret authorizer: structured events of every payload format (REST TOKEN/REQUEST,
 //! HTTP 1.0/2.0, WebSocket) with the secret header present, absent, repeated, re-cased or
-//! mutated, plus raw bytes read as JSON, through `Authorizer::handle` with an in-memory secret.
+//! mutated, plus raw bytes read as JSON, through the front door's `serve` with an in-memory secret.
 //!
 //! Asserts: no panic; a response is valid for its format (IAM policy or `{isAuthorized}`);
 //! it lets the request in only when the event carries exactly one distinct value for the
@@ -9,10 +9,11 @@
 //! carry the secret unambiguously is allowed.
 
 use std::sync::OnceLock;
-use std::time::Instant;
+use std::time::{Duration, Instant, SystemTime};
 
 use header_secret_authorizer::{Authorizer, Config};
 use portcullis::config::MapEnv;
+use portcullis::door::Clock;
 use portcullis::secrets::MemorySource;
 use serde_json::Value;
 
@@ -32,7 +33,8 @@ fn authorizer() -> &'static (Authorizer<MemorySource>, Instant) {
     AUTHORIZER.get_or_init(|| {
         let env = MapEnv::from_pairs([("SECRET_PARAMETER_NAME", "/portcullis/origin-secret")]);
         let source = MemorySource::new(&format!("{}\n{}\n", SECRETS[0], SECRETS[1]));
-        let authorizer = Authorizer::new(source, Config::from_env(&env).expect("config"));
+        let authorizer =
+            header_secret_authorizer::authorizer(source, &Config::from_env(&env).expect("config"));
         let now = Instant::now();
         block_on(authorizer.prefetch(now));
         (authorizer, now)
@@ -71,7 +73,11 @@ pub fn run(data: &[u8]) {
 /// The invariants for one event.
 pub fn check(event: &Value, well_formed: bool) {
     let (authorizer, now) = authorizer();
-    let result = block_on(authorizer.handle(event, *now));
+    let clock = Clock {
+        instant: *now,
+        wall: SystemTime::now(),
+    };
+    let result = block_on(authorizer.serve(event, clock, Duration::MAX));
     let offered = offered(event);
     let carries_secret = matches!(offered.as_slice(), [one] if SECRETS.contains(&one.as_str()));
     match result {

@@ -556,7 +556,15 @@ fn present(token: &str, delivery: &Delivery) -> (bool, bool) {
         return (direct, false);
     };
     for mode in [HttpApiResponseMode::Simple, HttpApiResponseMode::Iam] {
-        let response = render(&decision, &request, mode);
+        let Ok(response) = render(&decision, &request, mode) else {
+            // A simple response cannot carry a route-dependent policy unless the cache key
+            // carries the route: refused (500), never an answer.
+            assert!(
+                !decision.policy.is_route_independent(),
+                "a route-independent decision was refused"
+            );
+            continue;
+        };
         let simple = is_v2(&event) && mode == HttpApiResponseMode::Simple;
         assert!(
             check_response(&response, simple),

@@ -1,10 +1,11 @@
 //! REQUEST authorizer with a small rules document (two keys of one tenant, a revoked tenant,
 //! a tenant limited to a CIDR): structured events of every payload format with the
 //! `x-api-key` header present, absent, repeated, re-cased or mutated, plus raw JSON, through
-//! `Authorizer::handle_at` with fixed clocks.
+//! the front door's `serve` with fixed clocks.
 //!
 //! Asserts: no panic; the answer is a valid response for its format or exactly the
-//! `Unauthorized` error; it lets the request in only when the event carries exactly one
+//! `Unauthorized` error (or, for a simple response whose cache key lacks the route, the
+//! `RouteNotInCacheKey` error); it lets the request in only when the event carries exactly one
 //! distinct `x-api-key` value and that value is a key of a live tenant; a generated event with
 //! a well-formed ARN carrying the active tenant's key unambiguously is allowed.
 
@@ -12,6 +13,7 @@ use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant, UNIX_EPOCH};
 
 use portcullis::config::MapEnv;
+use portcullis::door::{Clock, Refusal};
 use portcullis::secrets::MemorySource;
 use request_authorizer::rules::{RuleSet, hash_api_key};
 use request_authorizer::{Authorizer, Config, Rules};
@@ -50,7 +52,7 @@ fn authorizer() -> &'static Authorizer<MemorySource> {
         let config =
             Config::from_env(&MapEnv::from_pairs([("RULES_FILE", "unused.json")])).expect("config");
         let rules = RuleSet::parse(&document()).expect("rules document");
-        Authorizer::new(Rules::Fixed(Arc::new(rules)), &config)
+        request_authorizer::authorizer(Rules::Fixed(Arc::new(rules)), None, &config)
     })
 }
 
@@ -74,18 +76,28 @@ pub fn run(data: &[u8]) {
 /// The invariants for one event.
 pub fn check(event: &Value, well_formed: bool) {
     let wall = UNIX_EPOCH + Duration::from_secs(1_800_000_000);
-    let result = block_on(authorizer().handle_at(event.clone(), Instant::now(), wall));
+    let clock = Clock {
+        instant: Instant::now(),
+        wall,
+    };
+    let result = block_on(authorizer().serve(&event, clock, Duration::MAX));
     let offered = header_values(event, HEADER);
     let live_key = matches!(offered.as_slice(), [one] if ACME_KEYS.contains(&one.as_str()));
     let limited = matches!(offered.as_slice(), [one] if one == LIMITED_KEY);
     match result {
-        Err(error) => {
-            assert_eq!(error.0, "Unauthorized", "error other than Unauthorized");
+        Err(Refusal::Unauthorized) => assert!(
+            !(well_formed && live_key),
+            "valid key answered Unauthorized: {event}"
+        ),
+        Err(Refusal::MalformedEvent) => {
             assert!(
-                !(well_formed && live_key),
-                "valid key answered Unauthorized: {event}"
-            );
+                !well_formed,
+                "well-formed event refused as malformed: {event}"
+            )
         }
+        // acme's grants depend on the route: a simple response needs the route in the cache key.
+        Err(Refusal::RouteNotInCacheKey) => assert!(is_v2(event), "not a simple response"),
+        Err(other) => panic!("unexpected error {other}: {event}"),
         Ok(response) => {
             let allowed = check_response(&response, is_v2(event));
             if allowed {

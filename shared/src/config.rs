@@ -86,6 +86,29 @@ where
     }
 }
 
+/// [`parse_or`] under `name`, or under its deprecated name `old` (with a warning) when only
+/// that one is set.
+pub fn parse_or_renamed<T>(
+    env: &impl Env,
+    name: &str,
+    old: &str,
+    default: T,
+) -> Result<T, ConfigError>
+where
+    T: FromStr,
+    T::Err: Display,
+{
+    if env.var(name).is_none() && env.var(old).is_some() {
+        tracing::warn!(
+            setting = old,
+            replacement = name,
+            "deprecated setting name: rename it, it will stop being read"
+        );
+        return parse_or(env, old, default);
+    }
+    parse_or(env, name, default)
+}
+
 /// A duration in whole seconds within `range`, or `default` seconds when unset.
 pub fn seconds_or(
     env: &impl Env,
@@ -145,6 +168,25 @@ mod tests {
         assert_eq!(
             seconds_or(&env, "U", 300, 1..=3600),
             Ok(Duration::from_secs(300))
+        );
+    }
+
+    #[test]
+    fn a_renamed_setting_is_still_read_but_the_new_name_wins() {
+        let old = MapEnv::from_pairs([("OLD", "7")]);
+        assert_eq!(parse_or_renamed::<u64>(&old, "NEW", "OLD", 1), Ok(7));
+        let both = MapEnv::from_pairs([("OLD", "7"), ("NEW", "8")]);
+        assert_eq!(parse_or_renamed::<u64>(&both, "NEW", "OLD", 1), Ok(8));
+        let bad = MapEnv::from_pairs([("OLD", "x")]);
+        assert_eq!(
+            parse_or_renamed::<u64>(&bad, "NEW", "OLD", 1)
+                .unwrap_err()
+                .var,
+            "OLD"
+        );
+        assert_eq!(
+            parse_or_renamed::<u64>(&MapEnv::default(), "NEW", "OLD", 1),
+            Ok(1)
         );
     }
 

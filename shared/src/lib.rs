@@ -6,8 +6,11 @@
 
 pub mod config;
 pub mod deadline;
+pub mod door;
+pub mod origin;
 pub mod policy;
 pub mod request;
 pub mod response;
 pub mod secrets;
 pub mod telemetry;
+pub mod viewer;

@@ -335,6 +335,23 @@ impl PolicyDocument {
     }
 }
 
+impl PolicyDocument {
+    /// Whether every statement covers the whole API stage (or everything) without a condition:
+    /// then the policy answers alike for every route, and a one-route answer is safe to cache.
+    pub fn is_route_independent(&self) -> bool {
+        self.statements.iter().all(|s| {
+            s.condition.is_none()
+                && s.resources.iter().all(|r| {
+                    r == "*"
+                        || r.splitn(6, ':')
+                            .nth(5)
+                            .and_then(|resource| resource.splitn(3, '/').nth(2))
+                            .is_some_and(|route| route == "*" || route == "*/*")
+                })
+        })
+    }
+}
+
 /// IAM ARN matching: `*` matches any run of characters (including `/`), `?` any one character.
 pub fn wildcard_match(pattern: &str, text: &str) -> bool {
     let (p, t) = (pattern.as_bytes(), text.as_bytes());

@@ -9,14 +9,17 @@
 
 use std::collections::HashMap;
 use std::net::IpAddr;
+use std::time::{Duration, SystemTime};
 
 use aws_lambda_events::apigw::{
     ApiGatewayCustomAuthorizerRequest, ApiGatewayCustomAuthorizerRequestTypeRequest,
     ApiGatewayCustomAuthorizerRequestTypeRequestIdentityClientCert,
-    ApiGatewayV2CustomAuthorizerV2Request,
+    ApiGatewayV2CustomAuthorizerV2Request, ApiGatewayV2httpRequestContextAuthenticationClientCert,
 };
 use serde::Deserialize;
 use serde_json::Value;
+use time::macros::format_description;
+use time::{OffsetDateTime, PrimitiveDateTime};
 
 use crate::policy::{ArnError, MethodArn};
 
@@ -143,9 +146,20 @@ impl Params {
     pub fn is_empty(&self) -> bool {
         self.entries.is_empty()
     }
+
+    /// Headers from `(name, value)` pairs, every copy kept (for tests).
+    #[cfg(test)]
+    pub(crate) fn test_headers(pairs: &[(&str, &str)]) -> Self {
+        let mut out = Self::new("header", true);
+        for (name, value) in pairs {
+            out.push(name, value);
+        }
+        out
+    }
 }
 
-/// The client certificate API Gateway passes for mutual TLS.
+/// A client certificate: the one API Gateway passes for mutual TLS, or the viewer's from
+/// CloudFront's trusted viewer headers ([`crate::viewer`]).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ClientCert {
     /// `subjectDN`.
@@ -154,12 +168,14 @@ pub struct ClientCert {
     pub issuer_dn: Option<String>,
     /// `serialNumber`.
     pub serial_number: Option<String>,
-    /// `validity.notBefore` as sent (e.g. `May 28 12:30:02 2019 GMT`).
-    pub not_before: Option<String>,
-    /// `validity.notAfter` as sent.
-    pub not_after: Option<String>,
+    /// `validity.notBefore`; `None` when absent or unreadable.
+    pub not_before: Option<SystemTime>,
+    /// `validity.notAfter`; `None` when absent or unreadable.
+    pub not_after: Option<SystemTime>,
     /// `clientCertPem`.
     pub pem: Option<String>,
+    /// Lower-case hex SHA-256 of the certificate, where the sender states it (CloudFront).
+    pub sha256: Option<String>,
 }
 
 impl From<ApiGatewayCustomAuthorizerRequestTypeRequestIdentityClientCert> for ClientCert {
@@ -168,11 +184,55 @@ impl From<ApiGatewayCustomAuthorizerRequestTypeRequestIdentityClientCert> for Cl
             subject_dn: c.subject_dn,
             issuer_dn: c.issuer_dn,
             serial_number: c.serial_number,
-            not_before: c.validity.not_before,
-            not_after: c.validity.not_after,
+            not_before: c.validity.not_before.as_deref().and_then(parse_cert_time),
+            not_after: c.validity.not_after.as_deref().and_then(parse_cert_time),
             pem: c.client_cert_pem,
+            sha256: None,
         }
     }
+}
+
+impl From<ApiGatewayV2httpRequestContextAuthenticationClientCert> for ClientCert {
+    fn from(c: ApiGatewayV2httpRequestContextAuthenticationClientCert) -> Self {
+        Self {
+            subject_dn: c.subject_dn,
+            issuer_dn: c.issuer_dn,
+            serial_number: c.serial_number,
+            not_before: c.validity.not_before.as_deref().and_then(parse_cert_time),
+            not_after: c.validity.not_after.as_deref().and_then(parse_cert_time),
+            pem: c.client_cert_pem,
+            sha256: None,
+        }
+    }
+}
+
+/// Parses a certificate validity time as API Gateway sends it (OpenSSL's print format,
+/// `May 28 12:30:02 2019 GMT`, day possibly space-padded). `None` if unreadable.
+pub fn parse_cert_time(text: &str) -> Option<SystemTime> {
+    let words: Vec<&str> = text.split_whitespace().collect();
+    let [month, day, clock, year, "GMT"] = words.as_slice() else {
+        return None;
+    };
+    let normalized = format!("{month} {day} {clock} {year}");
+    let format = format_description!(
+        "[month repr:short case_sensitive:false] [day padding:none] [hour]:[minute]:[second] [year]"
+    );
+    let at = PrimitiveDateTime::parse(&normalized, &format)
+        .ok()?
+        .assume_utc();
+    epoch_time(at)
+}
+
+/// Parses an ISO 8601 UTC time as CloudFront sends it (`2023-09-21T01:50:17Z`).
+pub fn parse_iso_time(text: &str) -> Option<SystemTime> {
+    let at =
+        OffsetDateTime::parse(text.trim(), &time::format_description::well_known::Rfc3339).ok()?;
+    epoch_time(at)
+}
+
+fn epoch_time(at: OffsetDateTime) -> Option<SystemTime> {
+    let secs = u64::try_from(at.unix_timestamp()).ok()?;
+    Some(SystemTime::UNIX_EPOCH + Duration::from_secs(secs))
 }
 
 /// A uniform view of one authorizer call.
@@ -194,8 +254,12 @@ pub struct AuthorizerRequest {
     pub source_ip: Option<IpAddr>,
     /// mTLS client certificate, when the API has mutual TLS.
     pub client_cert: Option<ClientCert>,
+    /// The viewer's country (`CloudFront-Viewer-Country`), set only from trusted viewer facts.
+    pub viewer_country: Option<String>,
     /// Route key (`GET /pets`, `$connect`, `$default`), where the format carries one.
     pub route_key: Option<String>,
+    /// The values of the authorizer's identity sources (payload 2.0): API Gateway's cache key.
+    pub identity_source: Vec<String>,
     /// HTTP method, where the format carries one.
     pub http_method: Option<String>,
     /// Request path, where the format carries one.
@@ -240,7 +304,9 @@ impl AuthorizerRequest {
             stage_variables: HashMap::new(),
             source_ip: None,
             client_cert: None,
+            viewer_country: None,
             route_key: None,
+            identity_source: Vec::new(),
             http_method: None,
             path: None,
             authorization_token: None,
@@ -324,16 +390,10 @@ impl AuthorizerRequest {
         out.client_cert = ctx
             .authentication
             .and_then(|a| a.client_cert)
-            .map(|c| ClientCert {
-                subject_dn: c.subject_dn,
-                issuer_dn: c.issuer_dn,
-                serial_number: c.serial_number,
-                not_before: c.validity.not_before,
-                not_after: c.validity.not_after,
-                pem: c.client_cert_pem,
-            });
+            .map(ClientCert::from);
         out.request_time_epoch_ms = Some(ctx.time_epoch).filter(|t| *t > 0);
         out.route_key = typed.route_key;
+        out.identity_source = typed.identity_source.unwrap_or_default();
         out.path = typed.raw_path;
         out.stage_variables = typed.stage_variables;
         Ok(out)

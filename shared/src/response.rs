@@ -10,7 +10,7 @@ use std::str::FromStr;
 
 use serde_json::{Map, Value, json};
 
-use crate::policy::Decision;
+use crate::policy::{ArnRoute, Decision, MethodArn};
 use crate::request::{AuthorizerRequest, PayloadKind};
 
 /// The exact error message API Gateway turns into `401 Unauthorized`.
@@ -37,23 +37,42 @@ impl FromStr for HttpApiResponseMode {
     }
 }
 
-/// The response JSON for `decision`, in the format `request` calls for. For the simple format
-/// `isAuthorized` is the policy evaluated on the route of this request.
+/// A simple response was asked for a decision that depends on the route, but API Gateway's
+/// cache key (the event's `identitySource`) does not carry the route: the answer would be
+/// reused for every route. Answered as a function error (500), which API Gateway never caches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "an HTTP API simple response cannot carry a route-dependent decision unless the route is in the cache key: add $context.routeKey to the authorizer's identity sources, or set HTTP_API_RESPONSE_MODE=iam"
+)]
+pub struct RouteNotInCacheKey;
+
+/// The response JSON for `decision`, in the format `request` calls for.
+///
+/// REST, HTTP payload 1.0, WebSocket and HTTP 2.0 in IAM mode answer with the whole-API policy,
+/// which is right for every route it is cached for. An HTTP 2.0 simple response answers one
+/// route only, yet API Gateway reuses it for every request with the same identity source
+/// values. So when the policy depends on the route, the event's `identitySource` must carry
+/// its `routeKey` (`$context.routeKey` among the identity sources), and `isAuthorized` is then
+/// the policy evaluated on the route template itself: true only when the policy covers every
+/// path the template can match. Otherwise [`RouteNotInCacheKey`].
 pub fn render(
     decision: &Decision,
     request: &AuthorizerRequest,
     mode: HttpApiResponseMode,
-) -> Value {
+) -> Result<Value, RouteNotInCacheKey> {
     if request.kind == PayloadKind::HttpV2 && mode == HttpApiResponseMode::Simple {
+        let authorized = if decision.policy.is_route_independent() {
+            decision.policy.allows(&request.method_arn)
+        } else {
+            let template = route_template(request).ok_or(RouteNotInCacheKey)?;
+            decision.policy.allows(&template)
+        };
         let mut out = Map::new();
-        out.insert(
-            "isAuthorized".into(),
-            json!(decision.policy.allows(&request.method_arn)),
-        );
+        out.insert("isAuthorized".into(), json!(authorized));
         if !decision.context.is_empty() {
             out.insert("context".into(), json!(decision.context));
         }
-        return Value::Object(out);
+        return Ok(Value::Object(out));
     }
     let mut out = Map::new();
     out.insert("principalId".into(), json!(decision.principal_id));
@@ -64,7 +83,28 @@ pub fn render(
     if let Some(key) = &decision.usage_identifier_key {
         out.insert("usageIdentifierKey".into(), json!(key));
     }
-    Value::Object(out)
+    Ok(Value::Object(out))
+}
+
+/// The request's ARN with its route replaced by the route template of its `routeKey`
+/// (`GET /orders/{id}` → `GET/orders/{id}`, `ANY /x` → `ANY/x`, `$default`), when the
+/// event's `identitySource` carries that route key; `None` otherwise.
+fn route_template(request: &AuthorizerRequest) -> Option<MethodArn> {
+    let key = request.route_key.as_deref()?;
+    if !request.identity_source.iter().any(|v| v == key) {
+        return None;
+    }
+    let route = match key.split_once(' ') {
+        Some((verb, path)) => ArnRoute::Http {
+            verb: verb.to_owned(),
+            path: path.strip_prefix('/').unwrap_or(path).to_owned(),
+        },
+        None => ArnRoute::Named(key.to_owned()),
+    };
+    Some(MethodArn {
+        route,
+        ..request.method_arn.clone()
+    })
 }
 
 #[cfg(test)]
@@ -84,9 +124,15 @@ mod tests {
     }
 
     fn v2(path: &str) -> AuthorizerRequest {
+        v2_keyed(path, "ANY /{proxy+}", &[])
+    }
+
+    /// An HTTP API 2.0 event for `path` (`GET/orders/7`), matched by route `route_key`, with
+    /// the identity source values `identity`.
+    fn v2_keyed(path: &str, route_key: &str, identity: &[&str]) -> AuthorizerRequest {
         request(json!({"version": "2.0", "type": "REQUEST",
             "routeArn": format!("arn:aws:execute-api:us-east-1:123456789012:api1/$default/{path}"),
-            "routeKey": "ANY /{proxy+}", "rawPath": "/", "headers": {},
+            "routeKey": route_key, "identitySource": identity, "rawPath": "/", "headers": {},
             "requestContext": {"http": {"method": "GET", "path": "/", "protocol": "HTTP/1.1",
                 "sourceIp": "192.0.2.1", "userAgent": "x"}, "timeEpoch": 1}}))
     }
@@ -104,7 +150,7 @@ mod tests {
         let mut d = Decision::allow_all("tenant-1", &req.method_arn, context());
         d.usage_identifier_key = Some("usage-key-value".into());
         assert_eq!(
-            render(&d, &req, HttpApiResponseMode::Simple),
+            render(&d, &req, HttpApiResponseMode::Simple).unwrap(),
             json!({
                 "principalId": "tenant-1",
                 "policyDocument": {"Version": "2012-10-17", "Statement": [{
@@ -121,7 +167,7 @@ mod tests {
         let req = rest();
         let d = Decision::deny_all("anonymous", &req.method_arn);
         assert_eq!(
-            render(&d, &req, HttpApiResponseMode::Simple),
+            render(&d, &req, HttpApiResponseMode::Simple).unwrap(),
             json!({
                 "principalId": "anonymous",
                 "policyDocument": {"Version": "2012-10-17", "Statement": [{
@@ -131,32 +177,65 @@ mod tests {
         );
     }
 
-    #[test]
-    fn http_v2_simple_evaluates_this_route() {
-        let req = v2("GET/orders/7");
+    fn orders_policy(req: &AuthorizerRequest) -> Decision {
         let policy = PolicyBuilder::new(req.method_arn.api())
             .allow(RoutePattern::parse("GET /orders/*").unwrap())
             .build()
             .unwrap();
-        let d = Decision {
+        Decision {
             principal_id: "p".into(),
             policy,
             context: context(),
             usage_identifier_key: None,
+        }
+    }
+
+    #[test]
+    fn http_v2_simple_answers_for_the_route_template_in_the_cache_key() {
+        let simple = |path: &str, key: &str, identity: &[&str]| {
+            let req = v2_keyed(path, key, identity);
+            render(&orders_policy(&req), &req, HttpApiResponseMode::Simple)
         };
+        let with_context =
+            |ok: bool| json!({"isAuthorized": ok, "context": {"tenantId": "t-1", "tier": 2}});
+        let get = "GET /orders/{id}";
         assert_eq!(
-            render(&d, &req, HttpApiResponseMode::Simple),
-            json!({"isAuthorized": true, "context": {"tenantId": "t-1", "tier": 2}})
+            simple("GET/orders/7", get, &["tok", get]),
+            Ok(with_context(true))
         );
-        let other = v2("DELETE/orders/7");
+        let delete = "DELETE /orders/{id}";
         assert_eq!(
-            render(&d, &other, HttpApiResponseMode::Simple),
-            json!({"isAuthorized": false, "context": {"tenantId": "t-1", "tier": 2}})
+            simple("DELETE/orders/7", delete, &["tok", delete]),
+            Ok(with_context(false))
         );
+        // The answer is reused for every path of the template: a grant narrower than the
+        // template (here: a catch-all route) is never authorized in the simple format.
+        let any = "ANY /{proxy+}";
+        assert_eq!(
+            simple("GET/orders/7", any, &["tok", any]),
+            Ok(with_context(false))
+        );
+        assert_eq!(
+            simple("GET/orders/7", "$default", &["tok", "$default"]),
+            Ok(with_context(false))
+        );
+        // Without the route in the cache key, a route-dependent policy cannot be answered.
+        assert_eq!(
+            simple("GET/orders/7", get, &["tok"]),
+            Err(RouteNotInCacheKey)
+        );
+        assert_eq!(simple("GET/orders/7", get, &[]), Err(RouteNotInCacheKey));
+        // A whole-API decision is the same for every route: no route needed in the cache key.
+        let req = v2("GET/orders/7");
         let deny = Decision::deny_all("p", &req.method_arn);
         assert_eq!(
             render(&deny, &req, HttpApiResponseMode::Simple),
-            json!({"isAuthorized": false})
+            Ok(json!({"isAuthorized": false}))
+        );
+        let allow = Decision::allow_all("p", &req.method_arn, Context::new());
+        assert_eq!(
+            render(&allow, &req, HttpApiResponseMode::Simple),
+            Ok(json!({"isAuthorized": true}))
         );
     }
 
@@ -165,7 +244,7 @@ mod tests {
         let req = v2("GET/orders/7");
         let d = Decision::allow_all("p", &req.method_arn, Context::new());
         assert_eq!(
-            render(&d, &req, HttpApiResponseMode::Iam),
+            render(&d, &req, HttpApiResponseMode::Iam).unwrap(),
             json!({"principalId": "p", "policyDocument": {"Version": "2012-10-17", "Statement": [{
                 "Action": "execute-api:Invoke", "Effect": "Allow",
                 "Resource": ["arn:aws:execute-api:us-east-1:123456789012:api1/$default/*/*"]}]}})

@@ -28,7 +28,7 @@ impl Metrics {
     }
 
     /// The EMF line for one decision (`allow`, `deny`, `unauthorized`, `error`) with a reason
-    /// code, or `None` when metrics are off.
+    /// code (a dimension too, so each cause has its own series), or `None` when metrics are off.
     pub fn decision_line(&self, decision: &str, reason: &str, timestamp_ms: u64) -> Option<String> {
         let namespace = self.namespace.as_deref()?;
         Some(
@@ -37,7 +37,7 @@ impl Metrics {
                     "Timestamp": timestamp_ms,
                     "CloudWatchMetrics": [{
                         "Namespace": namespace,
-                        "Dimensions": [["function", "decision"]],
+                        "Dimensions": [["function", "decision"], ["function", "decision", "reason"]],
                         "Metrics": [{"Name": "Decisions", "Unit": "Count"}]
                     }]
                 },
@@ -73,7 +73,8 @@ mod tests {
         assert_eq!(
             line,
             json!({"_aws": {"Timestamp": 1_700_000_000_000u64, "CloudWatchMetrics": [{
-                "Namespace": "portcullis", "Dimensions": [["function", "decision"]],
+                "Namespace": "portcullis",
+                "Dimensions": [["function", "decision"], ["function", "decision", "reason"]],
                 "Metrics": [{"Name": "Decisions", "Unit": "Count"}]}]},
                 "function": "header-secret-authorizer", "decision": "deny",
                 "reason": "missing_header", "Decisions": 1})

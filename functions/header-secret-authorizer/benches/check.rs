@@ -3,12 +3,13 @@
 //! the secrets already cached.
 
 use std::hint::black_box;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use constant_time_eq::constant_time_eq;
 use criterion::{Criterion, criterion_group, criterion_main};
-use header_secret_authorizer::{Authorizer, Config};
+use header_secret_authorizer::{Config, authorizer};
 use portcullis::config::MapEnv;
+use portcullis::door::Clock;
 use portcullis::secrets::MemorySource;
 use serde_json::Value;
 
@@ -41,9 +42,9 @@ fn warm_invocation(c: &mut Criterion) {
         .build()
         .expect("runtime");
     let env = MapEnv::from_pairs([("SECRET_PARAMETER_NAME", "/portcullis/origin-secret")]);
-    let authorizer = Authorizer::new(
+    let authorizer = authorizer(
         MemorySource::new(&format!("{CURRENT}\n{PREVIOUS}\n")),
-        Config::from_env(&env).expect("config"),
+        &Config::from_env(&env).expect("config"),
     );
     runtime.block_on(authorizer.prefetch(Instant::now()));
     let mut group = c.benchmark_group("warm_invocation");
@@ -57,7 +58,7 @@ fn warm_invocation(c: &mut Criterion) {
         group.bench_function(file.trim_end_matches(".json"), |b| {
             b.iter(|| {
                 runtime
-                    .block_on(authorizer.handle(black_box(&event), Instant::now()))
+                    .block_on(authorizer.serve(black_box(&event), Clock::system(), Duration::MAX))
                     .expect("valid event")
             });
         });

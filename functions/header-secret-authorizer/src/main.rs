@@ -1,12 +1,11 @@
-//! Lambda entry point: config → authorizer → `lambda_runtime::run`.
+//! Lambda entry point: config → front door → `lambda_runtime::run`.
 
-use std::time::{Instant, SystemTime};
+use std::time::Instant;
 
-use header_secret_authorizer::{Authorizer, Config};
-use lambda_runtime::{Error, LambdaEvent, service_fn};
+use header_secret_authorizer::{Config, authorizer};
+use lambda_runtime::Error;
 use portcullis::config::ProcessEnv;
 use portcullis::secrets::SsmSource;
-use serde_json::Value;
 
 // One thread: Lambda serves one invocation at a time per process, so a work-stealing pool only
 // adds cross-thread wake-ups to every invoke (and threads to every cold start).
@@ -15,15 +14,7 @@ async fn main() -> Result<(), Error> {
     portcullis::telemetry::init();
     let config = Config::from_env(&ProcessEnv)
         .inspect_err(|e| tracing::error!(error = %e, "init failed"))?;
-    let source = SsmSource::from_env(config.ssm_timeouts).await;
-    let authorizer = Authorizer::new(source, config);
-    authorizer.prefetch(Instant::now()).await;
-    let authorizer = &authorizer;
-    lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
-        let budget = portcullis::deadline::budget(event.context.deadline(), SystemTime::now());
-        authorizer
-            .handle_within(&event.payload, Instant::now(), budget)
-            .await
-    }))
-    .await
+    let door = authorizer(SsmSource::from_env(config.ssm_timeouts).await, &config);
+    door.prefetch(Instant::now()).await;
+    portcullis::door::run(door).await
 }

@@ -1,10 +1,42 @@
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use portcullis::config::MapEnv;
+use portcullis::door::Refusal;
+use portcullis::origin::{ProofFailure, SecretSet};
 use portcullis::secrets::{MemorySource, SecretString, SourceError};
 use serde_json::{Value, json};
 
 use super::*;
+
+/// The front door's `serve` at a given instant, with no deadline or within `budget`.
+trait Handle {
+    async fn handle(&self, event: &Value, at: Instant) -> Result<Value, Refusal>;
+    async fn handle_within(
+        &self,
+        event: &Value,
+        at: Instant,
+        budget: Duration,
+    ) -> Result<Value, Refusal>;
+}
+
+impl Handle for Authorizer<MemorySource> {
+    async fn handle(&self, event: &Value, at: Instant) -> Result<Value, Refusal> {
+        self.handle_within(event, at, Duration::MAX).await
+    }
+
+    async fn handle_within(
+        &self,
+        event: &Value,
+        at: Instant,
+        budget: Duration,
+    ) -> Result<Value, Refusal> {
+        let clock = Clock {
+            instant: at,
+            wall: SystemTime::now(),
+        };
+        self.serve(event, clock, budget).await
+    }
+}
 
 const CURRENT: &str = "pc-demo-current-3f9a1c7e5b2d4086a1e9c7b5d3f1a2c4";
 const PREVIOUS: &str = "pc-demo-previous-8e6d4c2a0b9f7e5d3c1a2b4d6f8e0a1c";
@@ -23,7 +55,7 @@ fn event(name: &str) -> Value {
 
 fn authorizer(source: &MemorySource) -> Authorizer<MemorySource> {
     let env = MapEnv::from_pairs([("SECRET_PARAMETER_NAME", "/portcullis/origin-secret")]);
-    Authorizer::new(source.clone(), Config::from_env(&env).unwrap())
+    super::authorizer(source.clone(), &Config::from_env(&env).unwrap())
 }
 
 fn two_lines() -> MemorySource {
@@ -129,35 +161,29 @@ async fn reasons_are_precise() {
     let check = |name: &str| {
         let request = portcullis::request::AuthorizerRequest::from_value(&event(name)).unwrap();
         let a = &a;
-        async move { a.check(&request, now).await }
+        async move { a.origin().unwrap().check(&request, now).await.unwrap() }
     };
-    assert_eq!(
-        check("rest-request-valid.json").await,
-        Reason::Match { slot: 0 }
-    );
-    assert_eq!(
-        check("rest-request-rotated-secret.json").await,
-        Reason::Match { slot: 1 }
-    );
+    assert_eq!(check("rest-request-valid.json").await, Ok(0));
+    assert_eq!(check("rest-request-rotated-secret.json").await, Ok(1));
     assert_eq!(
         check("rest-request-missing-header.json").await,
-        Reason::MissingHeader
+        Err(ProofFailure::MissingHeader)
     );
     assert_eq!(
         check("rest-request-duplicated-header.json").await,
-        Reason::AmbiguousHeader
+        Err(ProofFailure::AmbiguousHeader)
     );
     assert_eq!(
         check("websocket-duplicated-header.json").await,
-        Reason::AmbiguousHeader
+        Err(ProofFailure::AmbiguousHeader)
     );
     assert_eq!(
         check("http-v2-duplicated-header.json").await,
-        Reason::WrongSecret
+        Err(ProofFailure::WrongSecret)
     );
     assert_eq!(
         check("http-v1-wrong-secret.json").await,
-        Reason::WrongSecret
+        Err(ProofFailure::WrongSecret)
     );
 }
 
@@ -203,7 +229,7 @@ async fn token_event_compares_the_token() {
 }
 
 #[tokio::test]
-async fn source_outage_denies_after_the_stale_bound() {
+async fn source_outage_is_an_uncacheable_error_after_the_stale_bound() {
     let source = two_lines();
     let a = authorizer(&source);
     let t0 = Instant::now();
@@ -219,13 +245,11 @@ async fn source_outage_denies_after_the_stale_bound() {
         ),
         "Allow"
     );
+    // Past the bound: a function error (500), which API Gateway never caches — not a Deny,
+    // which it would reuse for every CloudFront request for the cache TTL.
     assert_eq!(
-        effect(
-            &a.handle(&valid, t0 + Duration::from_secs(600))
-                .await
-                .unwrap()
-        ),
-        "Deny"
+        a.handle(&valid, t0 + Duration::from_secs(600)).await,
+        Err(Refusal::DependencyUnavailable)
     );
 }
 
@@ -238,7 +262,11 @@ async fn malformed_events_are_errors_not_decisions() {
         json!("x"),
         json!({"type": "TOKEN", "methodArn": "x"}),
     ] {
-        assert!(a.handle(&bad, Instant::now()).await.is_err(), "{bad}");
+        assert_eq!(
+            a.handle(&bad, Instant::now()).await,
+            Err(Refusal::MalformedEvent),
+            "{bad}"
+        );
     }
 }
 
@@ -272,9 +300,9 @@ fn secret_set_validation_names_the_line_not_the_value() {
 #[test]
 fn config_defaults_and_errors() {
     let c = Config::from_env(&MapEnv::from_pairs([("SECRET_PARAMETER_NAME", "/p")])).unwrap();
-    assert_eq!(c.header_name, "x-origin-verify");
-    assert_eq!(c.cache.ttl, Duration::from_secs(300));
-    assert_eq!(c.cache.max_stale, Duration::from_secs(300));
+    assert_eq!(c.proof.header_name, "x-origin-verify");
+    assert_eq!(c.proof.cache.ttl, Duration::from_secs(300));
+    assert_eq!(c.proof.cache.max_stale, Duration::from_secs(300));
     assert_eq!(c.ssm_timeouts.total, Duration::from_millis(3000));
     let err = |pairs: &[(&str, &str)]| {
         Config::from_env(&MapEnv::from_pairs(pairs.iter().copied()))
@@ -314,7 +342,7 @@ fn config_defaults_and_errors() {
 }
 
 #[tokio::test]
-async fn a_fetch_slower_than_the_budget_is_denied_at_the_budget() {
+async fn a_fetch_slower_than_the_budget_is_an_error_at_the_budget() {
     let source = two_lines();
     source.delay(Duration::from_secs(30));
     let a = authorizer(&source);
@@ -322,12 +350,10 @@ async fn a_fetch_slower_than_the_budget_is_denied_at_the_budget() {
     let started = Instant::now();
     let response = a
         .handle_within(&event("rest-request-valid.json"), Instant::now(), budget)
-        .await
-        .unwrap();
-    assert_eq!(effect(&response), "Deny");
+        .await;
+    assert_eq!(response, Err(Refusal::DependencyUnavailable));
     let took = started.elapsed();
     assert!(took >= budget && took < Duration::from_secs(5), "{took:?}");
-    assert_eq!(Reason::Deadline.code(), "deadline");
     // The fetch was cancelled with the request; the next one (fast again) is allowed.
     source.delay(Duration::ZERO);
     let response = a

@@ -1,115 +1,146 @@
-//! The handler: parse the event, verify within the invocation's deadline, render the decision.
-//! Every failure ends in `Unauthorized` (401); a valid token whose scopes do not cover the route
-//! gets a policy without it (403). The token itself is never logged.
+//! The JWT caller check on the front door: find the token, verify it, and answer the policy of
+//! every route its scopes permit. A refused token is `Unauthorized` (401); a valid token whose
+//! scopes do not cover the route gets a policy without it (403); a key set that cannot be
+//! fetched is a dependency failure (500, never cached). The token itself is never logged.
 
-use std::time::SystemTime;
+use std::time::{Instant, UNIX_EPOCH};
+
+use lambda_runtime::Error;
+use portcullis::config::ProcessEnv;
+use portcullis::door::{CallerCheck, Clock, DoorSettings, FrontDoor, Unavailable, Verdict};
+use portcullis::origin::SecretProof;
+use portcullis::request::AuthorizerRequest;
+use portcullis::secrets::{SecretSource, SsmSource, SsmTimeouts};
 
 use crate::{
-    HttpFetcher, JwtError, JwtSettings, Now, RoutePolicy, TokenSource, Verifier, authorize,
-    settings::HttpApiFormat,
+    HttpFetcher, JwksFetcher, JwtError, JwtSettings, Now, RoutePolicy, TokenSource, Verifier,
+    authorize,
 };
-use lambda_runtime::{Error, LambdaEvent};
-use portcullis::config::{Env, ProcessEnv};
-use portcullis::request::AuthorizerRequest;
-use portcullis::response::{HttpApiResponseMode, UNAUTHORIZED, render};
-use portcullis::telemetry::Metrics;
-use serde_json::Value;
 
-/// Everything built once per container.
-pub struct Handler {
-    verifier: Verifier<HttpFetcher>,
+/// The function's name in metrics.
+pub const FUNCTION: &str = "jwt-authorizer";
+
+/// Verifies the caller's JWT and decides its routes.
+pub struct JwtCheck<F> {
+    verifier: Verifier<F>,
     routes: RoutePolicy,
     sources: Vec<TokenSource>,
     context_claims: Vec<String>,
-    mode: HttpApiResponseMode,
-    metrics: Metrics,
 }
 
-impl Handler {
-    /// Read the settings, build the verifier and prefetch every issuer's keys. A bad setting
-    /// fails init; an unreachable key set does not (requests fail closed until it is reachable).
-    pub async fn from_env() -> Result<Self, Error> {
-        let settings = JwtSettings::from_env(&ProcessEnv)?;
-        let client = HttpFetcher::client(&settings.http)?;
-        let http = settings.http;
-        let verifier = Verifier::new(
-            settings.issuers.clone(),
-            settings.cache,
-            settings.max_token_bytes,
-            |issuer| HttpFetcher::with_client(client.clone(), issuer.jwks.clone(), http),
-        );
-        for (issuer, result) in verifier.prefetch(std::time::Instant::now()).await {
+impl<F: JwksFetcher> JwtCheck<F> {
+    /// The check for `settings`, fetching each issuer's keys with `fetcher`.
+    pub fn new(
+        settings: &JwtSettings,
+        fetcher: impl Fn(&crate::IssuerConfig) -> F,
+    ) -> Result<Self, Error> {
+        Ok(Self {
+            verifier: Verifier::new(
+                settings.issuers.clone(),
+                settings.cache,
+                settings.max_token_bytes,
+                fetcher,
+            ),
+            routes: RoutePolicy::new(settings.routes.clone())?,
+            sources: settings.sources.clone(),
+            context_claims: settings.context_claims.clone(),
+        })
+    }
+
+    /// The verifier (its caches are reachable for tests).
+    pub fn verifier(&self) -> &Verifier<F> {
+        &self.verifier
+    }
+
+    /// Fetches every issuer's keys. An unreachable key set does not fail init: its tokens
+    /// fail (500) until a fetch succeeds.
+    pub async fn prefetch(&self, now: Instant) {
+        for (issuer, result) in self.verifier.prefetch(now).await {
             match result {
                 Ok(keys) => tracing::info!(%issuer, keys, "jwks prefetched"),
                 // The fetch itself already logged why (one line per cause); this names the issuer.
                 Err(_) => {
-                    tracing::warn!(%issuer, reason = "jwks_prefetch_failed", "jwks prefetch failed; its tokens are refused until a fetch succeeds")
+                    tracing::warn!(%issuer, reason = "jwks_prefetch_failed", "jwks prefetch failed; its tokens fail until a fetch succeeds")
                 }
-            }
-        }
-        Ok(Handler {
-            verifier,
-            routes: RoutePolicy::new(settings.routes)?,
-            sources: settings.sources,
-            context_claims: settings.context_claims,
-            mode: match settings.http_api_format {
-                HttpApiFormat::Simple => HttpApiResponseMode::Simple,
-                HttpApiFormat::Iam => HttpApiResponseMode::Iam,
-            },
-            metrics: Metrics::new(ProcessEnv.var("METRICS_NAMESPACE"), "jwt-authorizer"),
-        })
-    }
-
-    /// One invocation.
-    pub async fn handle(&self, event: LambdaEvent<Value>) -> Result<Value, Error> {
-        let budget = portcullis::deadline::budget(event.context.deadline(), SystemTime::now());
-        let request = match AuthorizerRequest::from_value(&event.payload) {
-            Ok(r) => r,
-            Err(e) => {
-                tracing::warn!(reason = "bad_event", error = %e, "not an authorizer event");
-                self.metrics.decision("unauthorized", "bad_event", now_ms());
-                return Err(UNAUTHORIZED.into());
-            }
-        };
-        let kind = request.kind.as_str();
-        let outcome = tokio::time::timeout(
-            budget,
-            authorize(
-                &self.verifier,
-                &self.routes,
-                &self.sources,
-                &self.context_claims,
-                &request,
-                Now::system(),
-            ),
-        )
-        .await
-        .unwrap_or(Err(JwtError::Deadline));
-        match outcome {
-            Ok((token, decision)) => {
-                let allowed = decision.policy.allows(&request.method_arn);
-                let verdict = if allowed { "allow" } else { "deny" };
-                let reason = if allowed { "ok" } else { "scope_missing" };
-                tracing::info!(decision = verdict, reason, kind, issuer = %token.issuer, "token accepted");
-                self.metrics.decision(verdict, reason, now_ms());
-                Ok(render(&decision, &request, self.mode))
-            }
-            Err(e) => {
-                tracing::info!(
-                    decision = "unauthorized",
-                    reason = e.code(),
-                    kind,
-                    "token rejected"
-                );
-                self.metrics.decision("unauthorized", e.code(), now_ms());
-                Err(UNAUTHORIZED.into())
             }
         }
     }
 }
 
-fn now_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(SystemTime::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as u64)
+impl<F: JwksFetcher> CallerCheck for JwtCheck<F> {
+    async fn check(
+        &self,
+        request: &AuthorizerRequest,
+        clock: Clock,
+    ) -> Result<Verdict, Unavailable> {
+        let now = Now {
+            unix: clock
+                .wall
+                .duration_since(UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs()),
+            instant: clock.instant,
+        };
+        let authorized = authorize(
+            &self.verifier,
+            &self.routes,
+            &self.sources,
+            &self.context_claims,
+            request,
+            now,
+        )
+        .await;
+        match authorized {
+            Ok((token, decision)) => {
+                tracing::debug!(issuer = %token.issuer, "token accepted");
+                let reason = if decision.policy.allows(&request.method_arn) {
+                    "ok"
+                } else {
+                    "scope_missing"
+                };
+                Ok(Verdict::Decision { decision, reason })
+            }
+            Err(error @ (JwtError::JwksUnavailable(_) | JwtError::Deadline)) => Err(Unavailable {
+                reason: error.code(),
+            }),
+            Err(error) => Ok(Verdict::Unauthorized {
+                reason: error.code(),
+            }),
+        }
+    }
+}
+
+/// The JWT authorizer: the front door (optional origin proof) around [`JwtCheck`].
+pub type Authorizer<S, F> = FrontDoor<S, JwtCheck<F>>;
+
+/// Reads every setting, builds the door and prefetches the origin secrets and every issuer's
+/// keys. A bad setting fails init; an unreachable dependency does not.
+pub async fn from_env() -> Result<Authorizer<SsmSource, HttpFetcher>, Error> {
+    let env = ProcessEnv;
+    let settings = JwtSettings::from_env(&env)?;
+    let door = DoorSettings::from_env(&env, "ORIGIN_SECRET_")?;
+    let client = HttpFetcher::client(&settings.http)?;
+    let http = settings.http;
+    let check = JwtCheck::new(&settings, |issuer| {
+        HttpFetcher::with_client(client.clone(), issuer.jwks.clone(), http)
+    })?;
+    let origin = match &door.origin {
+        Some(proof) => {
+            let source = SsmSource::from_env(SsmTimeouts::from_env(&env)?).await;
+            Some(SecretProof::new(source, proof, false))
+        }
+        None => None,
+    };
+    let authorizer = with_origin(door, origin, check);
+    let now = Instant::now();
+    tokio::join!(authorizer.prefetch(now), authorizer.caller().prefetch(now));
+    Ok(authorizer)
+}
+
+/// The door around `check`, with the origin proof when configured.
+pub fn with_origin<S: SecretSource, F: JwksFetcher>(
+    settings: DoorSettings,
+    origin: Option<SecretProof<S>>,
+    check: JwtCheck<F>,
+) -> Authorizer<S, F> {
+    FrontDoor::new(FUNCTION, &settings, origin, check)
 }

@@ -1,18 +1,15 @@
-//! JWT authorizer: config → handler → `lambda_runtime::run`. Logic lives in `handler` and in
-//! the library (`jwt_authorizer`).
+//! JWT authorizer: settings → front door → `lambda_runtime::run`. The domain lives in the
+//! library (`jwt_authorizer`).
 
-use lambda_runtime::{Error, LambdaEvent, service_fn};
-use serde_json::Value;
+use lambda_runtime::Error;
 
 // One thread: Lambda serves one invocation at a time per process, so a work-stealing pool only
 // adds cross-thread wake-ups to every invoke (and threads to every cold start).
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
     portcullis::telemetry::init();
-    let handler = jwt_authorizer::handler::Handler::from_env().await?;
-    let handler = &handler;
-    lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
-        handler.handle(event).await
-    }))
-    .await
+    let authorizer = jwt_authorizer::handler::from_env()
+        .await
+        .inspect_err(|e| tracing::error!(error = %e, "init failed"))?;
+    portcullis::door::run(authorizer).await
 }

@@ -102,16 +102,6 @@ impl TokenSource {
     }
 }
 
-/// HTTP API (payload 2.0) response format.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum HttpApiFormat {
-    /// `{"isAuthorized": …, "context": …}`.
-    #[default]
-    Simple,
-    /// An IAM policy response.
-    Iam,
-}
-
 /// Every JWT authorizer setting.
 #[derive(Debug, Clone, PartialEq)]
 pub struct JwtSettings {
@@ -129,8 +119,6 @@ pub struct JwtSettings {
     pub routes: Option<RouteScopes>,
     /// Claims copied into the authorizer context.
     pub context_claims: Vec<String>,
-    /// HTTP API 2.0 response format.
-    pub http_api_format: HttpApiFormat,
 }
 
 #[derive(Deserialize)]
@@ -504,19 +492,6 @@ impl JwtSettings {
         };
         let context_claims =
             csv(&get("JWT_CONTEXT_CLAIMS").unwrap_or_else(|| DEFAULT_CONTEXT_CLAIMS.into()));
-        let http_api_format = match get_nonempty("JWT_HTTP_API_RESPONSE")
-            .map(|s| s.trim().to_ascii_lowercase())
-            .as_deref()
-        {
-            None | Some("simple") => HttpApiFormat::Simple,
-            Some("iam") => HttpApiFormat::Iam,
-            Some(other) => {
-                return Err(err(
-                    "JWT_HTTP_API_RESPONSE",
-                    format!("{other:?} is not simple or iam"),
-                ));
-            }
-        };
         Ok(JwtSettings {
             issuers,
             cache,
@@ -525,7 +500,6 @@ impl JwtSettings {
             sources,
             routes,
             context_claims,
-            http_api_format,
         })
     }
 }
@@ -573,7 +547,6 @@ mod tests {
         assert_eq!(s.max_token_bytes, 16384);
         assert_eq!(s.sources, vec![TokenSource::Header("authorization".into())]);
         assert_eq!(s.routes, None);
-        assert_eq!(s.http_api_format, HttpApiFormat::Simple);
         assert_eq!(
             s.context_claims,
             ["sub", "iss", "scope", "scp", "client_id", "token_use"]
@@ -716,14 +689,6 @@ mod tests {
                     ("JWT_REQUIRED_CLAIMS", r#"{"a": {}}"#),
                 ],
                 "JWT_REQUIRED_CLAIMS",
-            ),
-            (
-                &[
-                    ("JWT_ISSUER", "https://i"),
-                    ("JWT_AUDIENCE", "a"),
-                    ("JWT_HTTP_API_RESPONSE", "v1"),
-                ],
-                "JWT_HTTP_API_RESPONSE",
             ),
             (
                 &[

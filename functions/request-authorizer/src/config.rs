@@ -4,8 +4,8 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::rules::KeyLocation;
-use portcullis::config::{ConfigError, Env, parse_or, seconds_or};
-use portcullis::response::HttpApiResponseMode;
+use portcullis::config::{ConfigError, Env, seconds_or};
+use portcullis::door::DoorSettings;
 use portcullis::secrets::{CacheConfig, SsmTimeouts};
 
 /// Where the rules document lives.
@@ -30,10 +30,9 @@ pub struct Config {
     pub ssm_timeouts: SsmTimeouts,
     /// `API_KEY_HEADER` (`x-api-key`; `none` disables) and `API_KEY_QUERY` (unset).
     pub keys: KeyLocation,
-    /// `HTTP_API_RESPONSE_MODE`: `simple` (default) or `iam`.
-    pub http_api_response_mode: HttpApiResponseMode,
-    /// `METRICS_NAMESPACE`: EMF decision metrics when set.
-    pub metrics_namespace: Option<String>,
+    /// The front door's: `HTTP_API_RESPONSE_MODE`, `METRICS_NAMESPACE`, the origin proof
+    /// (`ORIGIN_SECRET_*`) and `TRUST_CLOUDFRONT_VIEWER_HEADERS`.
+    pub door: DoorSettings,
 }
 
 impl Config {
@@ -81,12 +80,7 @@ impl Config {
             cache,
             ssm_timeouts: SsmTimeouts::from_env(env)?,
             keys: KeyLocation { header, query },
-            http_api_response_mode: parse_or(
-                env,
-                "HTTP_API_RESPONSE_MODE",
-                HttpApiResponseMode::Simple,
-            )?,
-            metrics_namespace: env.var("METRICS_NAMESPACE"),
+            door: DoorSettings::from_env(env, "ORIGIN_SECRET_")?,
         })
     }
 
@@ -114,6 +108,7 @@ fn checked_name<'a>(value: &'a str, var: &str) -> Result<&'a str, ConfigError> {
 #[cfg(test)]
 mod tests {
     use portcullis::config::MapEnv;
+    use portcullis::response::HttpApiResponseMode;
 
     use super::*;
 
@@ -138,8 +133,12 @@ mod tests {
                     header: Some("x-api-key".into()),
                     query: None
                 },
-                http_api_response_mode: HttpApiResponseMode::Simple,
-                metrics_namespace: None,
+                door: DoorSettings {
+                    http_mode: HttpApiResponseMode::Simple,
+                    metrics_namespace: None,
+                    origin: None,
+                    trust_viewer: false,
+                },
             }
         );
     }
@@ -181,8 +180,8 @@ mod tests {
                 query: Some("api_key".into())
             }
         );
-        assert_eq!(config.http_api_response_mode, HttpApiResponseMode::Iam);
-        assert_eq!(config.metrics_namespace.as_deref(), Some("portcullis"));
+        assert_eq!(config.door.http_mode, HttpApiResponseMode::Iam);
+        assert_eq!(config.door.metrics_namespace.as_deref(), Some("portcullis"));
     }
 
     #[test]

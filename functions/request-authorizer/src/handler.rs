@@ -1,49 +1,23 @@
-//! The authorizer: event → request view → current rules → decision → response for the
-//! payload format that arrived. Every failure answers 401 or 500, never Allow.
+//! The tenant caller check on the front door: current rules → decision. A request without an
+//! API key is `Unauthorized` (401); a refused key is an explicit Deny (403); rules that cannot
+//! be read are a dependency failure (500, never cached).
 
 use std::path::Path;
 use std::sync::Arc;
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use std::time::Instant;
 
-use crate::rules::{Answer, Format, KeyLocation, RuleSet, RulesError, decide, request_time};
+use crate::rules::{
+    Answer, DenyReason, Format, KeyLocation, RuleSet, RulesError, decide, request_time,
+};
+use portcullis::door::{CallerCheck, Clock, FrontDoor, Unavailable, Verdict};
+use portcullis::origin::SecretProof;
 use portcullis::request::{AuthorizerRequest, PayloadKind};
-use portcullis::response::{HttpApiResponseMode, UNAUTHORIZED, render};
 use portcullis::secrets::{CacheError, SecretCache, SecretSource, SecretString};
-use portcullis::telemetry::Metrics;
-use serde_json::Value;
 
 use crate::config::Config;
 
-/// An error the Lambda runtime reports; its message is what API Gateway sees.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct HandlerError(pub &'static str);
-
-impl std::fmt::Display for HandlerError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.0)
-    }
-}
-
-impl std::error::Error for HandlerError {}
-
-impl From<HandlerError> for lambda_runtime::Diagnostic {
-    fn from(error: HandlerError) -> Self {
-        let error_type = if error == UNAUTHORIZED_ERROR {
-            "Unauthorized"
-        } else {
-            "RulesUnavailable"
-        };
-        lambda_runtime::Diagnostic {
-            error_type: error_type.to_owned(),
-            error_message: error.0.to_owned(),
-        }
-    }
-}
-
-/// `Unauthorized`: API Gateway answers 401.
-pub const UNAUTHORIZED_ERROR: HandlerError = HandlerError(UNAUTHORIZED);
-/// Any other error: API Gateway answers 500.
-pub const RULES_UNAVAILABLE: HandlerError = HandlerError("rules unavailable");
+/// The function's name in metrics.
+pub const FUNCTION: &str = "request-authorizer";
 
 /// The rules in force: a bundled file read once, or an SSM parameter behind a [`SecretCache`].
 pub enum Rules<S> {
@@ -123,91 +97,47 @@ impl std::fmt::Display for InitError {
     }
 }
 
-/// The authorizer with its settings and rules.
-pub struct Authorizer<S> {
+/// Decides a request by the tenant rules.
+pub struct TenantCheck<S> {
     rules: Rules<S>,
     keys: KeyLocation,
-    mode: HttpApiResponseMode,
-    metrics: Metrics,
 }
 
-impl<S: SecretSource> Authorizer<S> {
-    /// Builds the authorizer from its parts.
-    pub fn new(rules: Rules<S>, config: &Config) -> Self {
-        Self {
-            rules,
-            keys: config.keys.clone(),
-            mode: config.http_api_response_mode,
-            metrics: Metrics::new(config.metrics_namespace.clone(), "request-authorizer"),
-        }
-    }
-
-    /// Handles one event with the real clocks.
-    pub async fn handle(&self, event: Value) -> Result<Value, HandlerError> {
-        self.handle_at(event, Instant::now(), SystemTime::now())
-            .await
-    }
-
-    /// Handles one event at the given instants (`clock` for the rules cache, `wall` when the
-    /// event carries no request time).
-    pub async fn handle_at(
+impl<S: SecretSource> CallerCheck for TenantCheck<S> {
+    async fn check(
         &self,
-        event: Value,
-        clock: Instant,
-        wall: SystemTime,
-    ) -> Result<Value, HandlerError> {
-        let stamp = wall
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
-        let request = match AuthorizerRequest::from_value(&event) {
-            Ok(request) => request,
-            Err(error) => {
-                tracing::warn!(%error, "unusable authorizer event");
-                self.metrics.decision("unauthorized", "bad_event", stamp);
-                return Err(UNAUTHORIZED_ERROR);
-            }
-        };
+        request: &AuthorizerRequest,
+        clock: Clock,
+    ) -> Result<Verdict, Unavailable> {
         if request.kind == PayloadKind::RestToken {
             tracing::warn!("TOKEN event: configure this function as a REQUEST authorizer");
         }
-        let rules = match self.rules.current(clock).await {
-            Ok(rules) => rules,
-            Err(error) => {
-                tracing::error!(%error, "no valid rules document; refusing");
-                self.metrics.decision("error", "rules_unavailable", stamp);
-                return Err(RULES_UNAVAILABLE);
+        let rules = self.rules.current(clock.instant).await.map_err(|error| {
+            tracing::error!(%error, "no valid rules document");
+            Unavailable {
+                reason: "rules_unavailable",
             }
-        };
-        let route = request.method_arn.to_string();
-        let kind = request.kind.as_str();
-        match decide(&rules, &request, &self.keys, request_time(&request, wall)) {
-            Answer::Unauthorized => {
-                tracing::info!(decision = "unauthorized", kind, route, "no API key");
-                self.metrics.decision("unauthorized", "no_key", stamp);
-                Err(UNAUTHORIZED_ERROR)
-            }
+        })?;
+        let at = request_time(request, clock.wall);
+        Ok(match decide(&rules, request, &self.keys, at) {
+            Answer::Unauthorized => Verdict::Unauthorized { reason: "no_key" },
             Answer::Deny {
-                decision,
-                tenant,
-                reason,
+                decision, reason, ..
             } => {
-                tracing::info!(decision = "deny", kind, route, tenant = tenant.as_deref().unwrap_or("-"), %reason, "denied");
-                self.metrics.decision("deny", reason_code(&reason), stamp);
-                Ok(render(&decision, &request, self.mode))
+                tracing::debug!(%reason, "denied");
+                Verdict::Decision {
+                    decision,
+                    reason: reason_code(&reason),
+                }
             }
             Answer::Allow {
                 decision,
-                tenant,
                 key_label,
                 route_granted,
+                ..
             } => {
-                tracing::info!(
-                    decision = "allow",
-                    kind,
-                    route,
-                    tenant,
+                tracing::debug!(
                     key = key_label.as_deref().unwrap_or("-"),
-                    route_granted,
                     "tenant authenticated"
                 );
                 let reason = if route_granted {
@@ -215,15 +145,30 @@ impl<S: SecretSource> Authorizer<S> {
                 } else {
                     "route_not_granted"
                 };
-                self.metrics.decision("allow", reason, stamp);
-                Ok(render(&decision, &request, self.mode))
+                Verdict::Decision { decision, reason }
             }
-        }
+        })
     }
 }
 
-fn reason_code(reason: &crate::rules::DenyReason) -> &'static str {
-    use crate::rules::DenyReason as R;
+/// The REQUEST authorizer: the front door (optional origin proof) around [`TenantCheck`].
+pub type Authorizer<S> = FrontDoor<S, TenantCheck<S>>;
+
+/// The authorizer deciding by `rules`, with the origin proof when configured.
+pub fn authorizer<S: SecretSource>(
+    rules: Rules<S>,
+    origin: Option<SecretProof<S>>,
+    config: &Config,
+) -> Authorizer<S> {
+    let check = TenantCheck {
+        rules,
+        keys: config.keys.clone(),
+    };
+    FrontDoor::new(FUNCTION, &config.door, origin, check)
+}
+
+fn reason_code(reason: &DenyReason) -> &'static str {
+    use DenyReason as R;
     match reason {
         R::AmbiguousKey => "ambiguous_key",
         R::UnknownKey => "unknown_key",

@@ -7,4 +7,4 @@ pub mod handler;
 pub mod rules;
 
 pub use config::{Config, RulesLocation};
-pub use handler::{Authorizer, HandlerError, InitError, Rules};
+pub use handler::{Authorizer, InitError, Rules, TenantCheck, authorizer};

@@ -1,13 +1,12 @@
-//! Lambda entry point: config → rules → authorizer → `lambda_runtime::run`.
+//! Lambda entry point: config → rules → front door → `lambda_runtime::run`.
 
-use std::time::{Instant, SystemTime};
+use std::time::Instant;
 
-use lambda_runtime::{Error, LambdaEvent, service_fn};
+use lambda_runtime::Error;
 use portcullis::config::ProcessEnv;
+use portcullis::origin::SecretProof;
 use portcullis::secrets::SsmSource;
-use request_authorizer::handler::RULES_UNAVAILABLE;
-use request_authorizer::{Authorizer, Config, Rules, RulesLocation};
-use serde_json::Value;
+use request_authorizer::{Config, Rules, RulesLocation, authorizer};
 
 // One thread: Lambda serves one invocation at a time per process, so a work-stealing pool only
 // adds cross-thread wake-ups to every invoke (and threads to every cold start).
@@ -16,27 +15,20 @@ async fn main() -> Result<(), Error> {
     portcullis::telemetry::init();
     let config = Config::from_env(&ProcessEnv)
         .inspect_err(|e| tracing::error!(error = %e, "init failed"))?;
+    let ssm = SsmSource::from_env(config.ssm_timeouts).await;
+    let origin = config
+        .door
+        .origin
+        .as_ref()
+        .map(|proof| SecretProof::new(ssm.clone(), proof, false));
     let rules = match &config.rules {
-        RulesLocation::File(path) => Rules::<SsmSource>::from_file(path),
+        RulesLocation::File(path) => Rules::from_file(path),
         RulesLocation::Parameter(name) => {
-            let source = SsmSource::from_env(config.ssm_timeouts).await;
-            Rules::from_parameter(source, name, &config, Instant::now()).await
+            Rules::from_parameter(ssm, name, &config, Instant::now()).await
         }
     }
     .inspect_err(|e| tracing::error!(error = %e, "init failed"))?;
-    let authorizer = &Authorizer::new(rules, &config);
-    lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
-        let budget = portcullis::deadline::budget(event.context.deadline(), SystemTime::now());
-        // A rules refresh slower than the invocation answers 500 before Lambda kills the call.
-        tokio::time::timeout(budget, authorizer.handle(event.payload))
-            .await
-            .unwrap_or_else(|_| {
-                tracing::error!(
-                    budget_ms = u64::try_from(budget.as_millis()).unwrap_or(u64::MAX),
-                    "deadline: rules not fetched before the invocation's time ran out; refusing"
-                );
-                Err(RULES_UNAVAILABLE)
-            })
-    }))
-    .await
+    let door = authorizer(rules, origin, &config);
+    door.prefetch(Instant::now()).await;
+    portcullis::door::run(door).await
 }

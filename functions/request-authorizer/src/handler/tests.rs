@@ -1,11 +1,38 @@
-use std::time::Duration;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crate::rules::hash_api_key;
 use portcullis::config::MapEnv;
+use portcullis::door::Refusal;
 use portcullis::secrets::MemorySource;
-use serde_json::json;
+use serde_json::{Value, json};
 
 use super::*;
+
+/// The front door's `serve` at the given instants (`clock` for the rules cache, `wall` when
+/// the event carries no request time), with no deadline.
+trait HandleAt {
+    async fn handle_at(
+        &self,
+        event: Value,
+        clock: Instant,
+        wall: SystemTime,
+    ) -> Result<Value, Refusal>;
+}
+
+impl HandleAt for Authorizer<MemorySource> {
+    async fn handle_at(
+        &self,
+        event: Value,
+        clock: Instant,
+        wall: SystemTime,
+    ) -> Result<Value, Refusal> {
+        let clock = Clock {
+            instant: clock,
+            wall,
+        };
+        self.serve(&event, clock, Duration::MAX).await
+    }
+}
 
 const OLD_KEY: &str = "acme-key-before-rotation-01";
 const NEW_KEY: &str = "acme-key-after-rotation-002";
@@ -40,7 +67,7 @@ async fn authorizer(
     let rules = Rules::from_parameter(source, "/rules", &config, t0)
         .await
         .unwrap();
-    Authorizer::new(rules, &config)
+    super::authorizer(rules, None, &config)
 }
 
 fn rest(key: Option<&str>) -> Value {
@@ -49,7 +76,7 @@ fn rest(key: Option<&str>) -> Value {
         "requestContext": {"identity": {"sourceIp": "192.0.2.1"}}})
 }
 
-fn effect(response: &Result<Value, HandlerError>) -> String {
+fn effect(response: &Result<Value, Refusal>) -> String {
     match response {
         Ok(v) => v["policyDocument"]["Statement"][0]["Effect"]
             .as_str()
@@ -108,7 +135,7 @@ async fn invalid_update_keeps_the_last_good_rules_then_fails_closed() {
     );
     assert_eq!(
         effect(&auth.handle_at(rest(Some(OLD_KEY)), at(181), wall()).await),
-        "error: rules unavailable"
+        "error: dependency unavailable"
     );
     // A valid document again: served as soon as the retry back-off allows a fetch.
     source.set(&doc(OLD_KEY));
@@ -143,7 +170,7 @@ async fn ssm_down_at_init_is_retried_and_fails_closed_meanwhile() {
     let auth = authorizer(source.clone(), t0, &[]).await;
     assert_eq!(
         effect(&auth.handle_at(rest(Some(OLD_KEY)), t0, wall()).await),
-        "error: rules unavailable"
+        "error: dependency unavailable"
     );
     source.set(&doc(OLD_KEY));
     let later = t0 + Duration::from_secs(10);
@@ -154,16 +181,17 @@ async fn ssm_down_at_init_is_retried_and_fails_closed_meanwhile() {
 }
 
 #[tokio::test]
-async fn missing_key_and_bad_events_are_unauthorized() {
+async fn missing_key_is_unauthorized_and_bad_events_are_errors() {
     let t0 = Instant::now();
     let auth = authorizer(MemorySource::new(&doc(OLD_KEY)), t0, &[]).await;
     assert_eq!(
         auth.handle_at(rest(None), t0, wall()).await,
-        Err(UNAUTHORIZED_ERROR)
+        Err(Refusal::Unauthorized)
     );
+    // Not an authorizer event: an error API Gateway does not cache (500), like every function.
     assert_eq!(
         auth.handle_at(json!({"hello": "world"}), t0, wall()).await,
-        Err(UNAUTHORIZED_ERROR)
+        Err(Refusal::MalformedEvent)
     );
     assert_eq!(
         auth.handle_at(
@@ -172,17 +200,21 @@ async fn missing_key_and_bad_events_are_unauthorized() {
             wall()
         )
         .await,
-        Err(UNAUTHORIZED_ERROR)
+        Err(Refusal::MalformedEvent)
     );
-    let diagnostic = lambda_runtime::Diagnostic::from(UNAUTHORIZED_ERROR);
+    let diagnostic = lambda_runtime::Diagnostic::from(Refusal::Unauthorized);
     assert_eq!(diagnostic.error_message, "Unauthorized");
 }
 
-fn v2(key: &str, route: &str) -> Value {
+/// An HTTP API 2.0 event for `route` (`GET /orders/1`) matched by route `route_key`, with the
+/// identity source values `identity` (API Gateway's cache key).
+fn v2(key: &str, route: &str, route_key: &str, identity: &[&str]) -> Value {
+    let (method, path) = route.split_once(' ').unwrap();
     json!({"version": "2.0", "type": "REQUEST",
-        "routeArn": format!("arn:aws:execute-api:eu-west-1:123456789012:api1/$default/{route}"),
-        "routeKey": "ANY /{proxy+}", "rawPath": "/", "headers": {"x-api-key": key},
-        "requestContext": {"http": {"method": "GET", "path": "/", "protocol": "HTTP/1.1",
+        "routeArn": format!("arn:aws:execute-api:eu-west-1:123456789012:api1/$default/{method}{path}"),
+        "identitySource": identity, "routeKey": route_key, "rawPath": path,
+        "headers": {"x-api-key": key},
+        "requestContext": {"http": {"method": method, "path": path, "protocol": "HTTP/1.1",
             "sourceIp": "192.0.2.1", "userAgent": "t"}, "timeEpoch": 1_800_000_000_000_i64}})
 }
 
@@ -190,26 +222,54 @@ fn v2(key: &str, route: &str) -> Value {
 async fn http_api_simple_and_iam_modes() {
     let t0 = Instant::now();
     let simple = authorizer(MemorySource::new(&doc(OLD_KEY)), t0, &[]).await;
+    let answer =
+        |route: &'static str, route_key: &'static str, identity: &'static [&'static str]| {
+            let simple = &simple;
+            async move {
+                simple
+                    .handle_at(v2(identity[0], route, route_key, identity), t0, wall())
+                    .await
+            }
+        };
+    // The route is in the cache key: the answer is for the route template, cached per route.
+    let keyed: &[&str] = &[OLD_KEY, "GET /orders/{id}"];
     assert_eq!(
-        simple
-            .handle_at(v2(OLD_KEY, "GET/orders/1"), t0, wall())
-            .await
-            .unwrap(),
-        json!({"isAuthorized": true, "context": {"tenantId": "acme"}})
+        answer("GET /orders/1", "GET /orders/{id}", keyed).await,
+        Ok(json!({"isAuthorized": true, "context": {"tenantId": "acme"}}))
     );
     assert_eq!(
-        simple
-            .handle_at(v2(OLD_KEY, "POST/orders/1"), t0, wall())
-            .await
-            .unwrap(),
-        json!({"isAuthorized": false, "context": {"tenantId": "acme"}})
+        answer(
+            "POST /orders/1",
+            "POST /orders/{id}",
+            &[OLD_KEY, "POST /orders/{id}"]
+        )
+        .await,
+        Ok(json!({"isAuthorized": false, "context": {"tenantId": "acme"}}))
+    );
+    // A catch-all route covers more than `GET /orders/*`: never authorized by that grant.
+    assert_eq!(
+        answer(
+            "GET /orders/1",
+            "ANY /{proxy+}",
+            &[OLD_KEY, "ANY /{proxy+}"]
+        )
+        .await,
+        Ok(json!({"isAuthorized": false, "context": {"tenantId": "acme"}}))
+    );
+    // The route is not in the cache key: a route grant cannot be answered in the simple format
+    // (API Gateway would reuse a "yes" for every route) — an uncacheable error instead.
+    assert_eq!(
+        answer("GET /orders/1", "GET /orders/{id}", &[OLD_KEY]).await,
+        Err(Refusal::RouteNotInCacheKey)
     );
     assert_eq!(
-        simple
-            .handle_at(v2("wrong-key", "GET/orders/1"), t0, wall())
-            .await
-            .unwrap(),
-        json!({"isAuthorized": false})
+        answer(
+            "GET /orders/1",
+            "GET /orders/{id}",
+            &["wrong-key", "GET /orders/{id}"]
+        )
+        .await,
+        Ok(json!({"isAuthorized": false}))
     );
     let iam = authorizer(
         MemorySource::new(&doc(OLD_KEY)),
@@ -218,7 +278,11 @@ async fn http_api_simple_and_iam_modes() {
     )
     .await;
     let response = iam
-        .handle_at(v2(OLD_KEY, "GET/orders/1"), t0, wall())
+        .handle_at(
+            v2(OLD_KEY, "GET /orders/1", "ANY /{proxy+}", &[OLD_KEY]),
+            t0,
+            wall(),
+        )
         .await
         .unwrap();
     assert_eq!(
@@ -257,9 +321,9 @@ fn bundled_file_with_extension_decides_the_format() {
 
 /// Decision a response gives for the event's own route: `Unauthorized`, or whether the policy
 /// (Deny wins) or the simple response lets it through.
-fn effective(event: &Value, response: &Result<Value, HandlerError>) -> &'static str {
+fn effective(event: &Value, response: &Result<Value, Refusal>) -> &'static str {
     let response = match response {
-        Err(e) if *e == UNAUTHORIZED_ERROR => return "Unauthorized",
+        Err(Refusal::Unauthorized) => return "Unauthorized",
         Err(e) => panic!("unexpected error {e}"),
         Ok(v) => v,
     };
@@ -298,12 +362,14 @@ async fn every_sample_event_gets_its_expected_decision_from_json_and_toml_rules(
         serde_json::from_str(&std::fs::read_to_string(dir.join("expected.json")).unwrap()).unwrap();
     assert!(expected.len() >= 30, "samples missing");
     let config = Config::from_env(&MapEnv::from_pairs([("RULES_FILE", "unused")])).unwrap();
-    let from_json = Authorizer::new(
+    let from_json = super::authorizer(
         Rules::<MemorySource>::from_file(&dir.join("rules/rules.json")).unwrap(),
+        None,
         &config,
     );
-    let from_toml = Authorizer::new(
+    let from_toml = super::authorizer(
         Rules::<MemorySource>::from_file(&dir.join("rules/rules.toml")).unwrap(),
+        None,
         &config,
     );
     let t0 = Instant::now();

@@ -3,9 +3,6 @@
 use std::net::IpAddr;
 use std::time::{Duration, SystemTime};
 
-use time::PrimitiveDateTime;
-use time::macros::format_description;
-
 use super::client_cert::CertFacts;
 use super::eval::{Ambiguous, RuleInput};
 use portcullis::request::AuthorizerRequest;
@@ -33,8 +30,8 @@ impl RuleInput for AuthorizerRequest {
             subject_dn: cert.subject_dn.as_deref().unwrap_or_default(),
             issuer_dn: cert.issuer_dn.as_deref().unwrap_or_default(),
             serial_number: cert.serial_number.as_deref().unwrap_or_default(),
-            not_before: cert.not_before.as_deref().and_then(parse_cert_time),
-            not_after: cert.not_after.as_deref().and_then(parse_cert_time),
+            not_before: cert.not_before,
+            not_after: cert.not_after,
         })
     }
 }
@@ -50,27 +47,10 @@ pub fn request_time(request: &AuthorizerRequest, fallback: SystemTime) -> System
         })
 }
 
-/// Parses a certificate validity time as API Gateway sends it (OpenSSL's print format,
-/// `May 28 12:30:02 2019 GMT`, day possibly space-padded). `None` if unreadable.
-pub fn parse_cert_time(text: &str) -> Option<SystemTime> {
-    let words: Vec<&str> = text.split_whitespace().collect();
-    let [month, day, clock, year, "GMT"] = words.as_slice() else {
-        return None;
-    };
-    let normalized = format!("{month} {day} {clock} {year}");
-    let format = format_description!(
-        "[month repr:short case_sensitive:false] [day padding:none] [hour]:[minute]:[second] [year]"
-    );
-    let at = PrimitiveDateTime::parse(&normalized, &format)
-        .ok()?
-        .assume_utc();
-    let secs = u64::try_from(at.unix_timestamp()).ok()?;
-    Some(SystemTime::UNIX_EPOCH + Duration::from_secs(secs))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use portcullis::request::parse_cert_time;
 
     fn epoch(secs: u64) -> SystemTime {
         SystemTime::UNIX_EPOCH + Duration::from_secs(secs)

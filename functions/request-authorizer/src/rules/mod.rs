@@ -28,7 +28,7 @@ pub use decide::{ANONYMOUS, Answer, decide, grants_policy};
 pub use error::RulesError;
 pub use eval::{Ambiguous, DenyReason, KeyLocation, Outcome, RuleInput};
 pub use grant::Grant;
-pub use input::{parse_cert_time, request_time};
+pub use input::request_time;
 pub use load::Format;
 pub use source_ip::{IpVerdict, SourceIpRules, parse_cidr};
 

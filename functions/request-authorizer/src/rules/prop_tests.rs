@@ -140,10 +140,17 @@ fn rest_event(arn: &str) -> AuthorizerRequest {
     .unwrap()
 }
 
+/// An HTTP API 2.0 event for `arn` whose route (`VERB /path`, no path parameters) is its own
+/// route key and part of the cache key (`$context.routeKey` among the identity sources).
 fn v2_event(arn: &str) -> AuthorizerRequest {
+    let route = arn.splitn(3, '/').nth(2).unwrap_or_default();
+    let route_key = match route.split_once('/') {
+        Some((verb, path)) => format!("{verb} /{path}"),
+        None => route.to_owned(),
+    };
     AuthorizerRequest::from_value(&json!({
-        "version": "2.0", "type": "REQUEST", "routeArn": arn, "routeKey": "$default",
-        "rawPath": "/", "headers": {"x-api-key": KEY},
+        "version": "2.0", "type": "REQUEST", "routeArn": arn, "routeKey": route_key,
+        "identitySource": [KEY, route_key], "rawPath": "/", "headers": {"x-api-key": KEY},
         "requestContext": {"http": {"method": "GET", "path": "/", "protocol": "HTTP/1.1",
             "sourceIp": "192.0.2.1", "userAgent": "t"}, "timeEpoch": 1}
     }))
@@ -176,7 +183,7 @@ proptest! {
         let Answer::Allow { decision, route_granted, .. } = decide(&rules, &request, &keys(), now()) else {
             panic!("tenant not allowed");
         };
-        let response = render(&decision, &request, HttpApiResponseMode::Simple);
+        let response = render(&decision, &request, HttpApiResponseMode::Iam).unwrap();
         let policy = &response["policyDocument"];
         let api_stage = current
             .strip_prefix(PREFIX)
@@ -195,7 +202,7 @@ proptest! {
         let Answer::Allow { decision, .. } = decide(&rules, &v2, &keys(), now()) else {
             panic!("tenant not allowed (v2)");
         };
-        let simple = render(&decision, &v2, HttpApiResponseMode::Simple);
+        let simple = render(&decision, &v2, HttpApiResponseMode::Simple).unwrap();
         prop_assert_eq!(
             &simple["isAuthorized"],
             &json!(grant_matches(&grants, &api_stage, &current))

@@ -605,7 +605,7 @@ mod decisions {
         let rendered = match &answer {
             Answer::Unauthorized => json!("Unauthorized"),
             Answer::Deny { decision, .. } | Answer::Allow { decision, .. } => {
-                render(decision, request, HttpApiResponseMode::Simple)
+                render(decision, request, HttpApiResponseMode::Simple).unwrap()
             }
         };
         (answer, rendered)

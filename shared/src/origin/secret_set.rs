@@ -1,6 +1,6 @@
 //! The parameter's value: one secret per line.
 
-use portcullis::secrets::SecretString;
+use crate::secrets::SecretString;
 
 /// Shortest secret accepted; shorter lines make the whole parameter invalid.
 pub const MIN_SECRET_LEN: usize = 16;
