@@ -7,6 +7,7 @@ from __future__ import annotations
 import copy
 import json
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -117,6 +118,29 @@ class Resolved:
 
     def of_type(self, resource_type: str) -> dict[str, dict[str, Any]]:
         return {k: v for k, v in self.resources.items() if v["Type"] == resource_type}
+
+    def text(self, node: Any) -> str:
+        """A string expression with the parameter values filled in: a literal, a Ref to a
+        parameter, or an Fn::Sub whose ${Parameter}s are replaced. Pseudo parameters and
+        resources stay as ${...}, as CloudFormation alone knows them."""
+        if isinstance(node, (str, int)):
+            return str(node)
+        if isinstance(node, dict) and set(node) == {"Ref"} and node["Ref"] in self.params:
+            return self.params[node["Ref"]]
+        if isinstance(node, dict) and set(node) == {"Fn::Sub"}:
+            sub = node["Fn::Sub"]
+            body = sub if isinstance(sub, str) else sub[0]
+            return re.sub(r"\$\{([^}!]+)\}", lambda m: self.params.get(m.group(1), m.group(0)), body)
+        raise ValueError(f"not a string expression with known values: {node!r}")
+
+    def failed_rules(self) -> list[str]:
+        """The AssertDescription of every template Rule assertion these parameters break."""
+        failed = []
+        for rule in self.raw.get("Rules", {}).values():
+            if "RuleCondition" in rule and not self._eval(rule["RuleCondition"]):
+                continue
+            failed += [a["AssertDescription"] for a in rule["Assertions"] if not self._eval(a["Assert"])]
+        return failed
 
 
 def ref_target(node: Any) -> str | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,18 @@ from cfn import CDK_OUT, as_list, statements
 
 OUT = Path(os.environ.get("PORTCULLIS_CDK_OUT", CDK_OUT))
 STACKS = {"header-secret": "PortcullisHeaderSecret", "api-key": "PortcullisApiKey", "sigv4": "PortcullisSigV4"}
+# Every combination of lock-down mode and caller authorizer the example app synthesizes (with
+# `make infra-synth-cdk`'s -c jwtIssuer and -c rulesParameter); api-key alone is the SAM tests' case.
+COMBINATIONS = {
+    "header-secret": "PortcullisHeaderSecret",
+    "header-secret+jwt": "PortcullisHeaderSecretJwt",
+    "header-secret+request": "PortcullisHeaderSecretRequest",
+    "header-secret+request+viewer": "PortcullisHeaderSecretRequestViewer",
+    "api-key+jwt": "PortcullisApiKey",
+    "api-key+request": "PortcullisApiKeyRequest",
+    "sigv4": "PortcullisSigV4",
+}
+COMPOSED = [c for c in COMBINATIONS if c.startswith("header-secret+")]
 
 
 def manifest():
@@ -27,9 +40,8 @@ def stack_artifacts():
 
 
 def template(stack):
-    mode = next((m for m, name in STACKS.items() if name == stack), None)
     if stack not in stack_artifacts():
-        if mode == "sigv4":
+        if stack == STACKS["sigv4"]:
             pytest.skip("sigv4 not synthesized: target/edge/origin-signer.zip is not built (make edge-package)")
         pytest.fail(f"stack {stack} missing from {OUT}")
     return json.loads((OUT / f"{stack}.template.json").read_text())
@@ -80,9 +92,10 @@ def role_statements(t, role_id):
 
 # ------------------------------------------------------------------ every route is guarded
 
-@pytest.mark.parametrize("mode", STACKS)
-def test_every_route_and_method_is_guarded(mode):
-    t = template(STACKS[mode])
+@pytest.mark.parametrize("case", COMBINATIONS)
+def test_every_route_and_method_is_guarded(case):
+    t = template(COMBINATIONS[case])
+    mode = case.split("+")[0]
     routes = of_type(t, "AWS::ApiGatewayV2::Route")
     methods = of_type(t, "AWS::ApiGateway::Method")
     assert len(routes) >= 1 and len(methods) == 2
@@ -107,18 +120,98 @@ def test_every_route_and_method_is_guarded(mode):
     assert len(of_type(t, "AWS::ApiGateway::RestApi")) == 1 and len(of_type(t, "AWS::ApiGatewayV2::Api")) == 1
 
 
-@pytest.mark.parametrize("mode", ["header-secret", "api-key"])
-def test_header_secret_authorizers_cache_on_the_header(mode):
-    t = template(STACKS[mode])
-    (http,) = of_type(t, "AWS::ApiGatewayV2::Authorizer").values()
-    assert http["Properties"]["IdentitySource"] == ["$request.header.x-origin-verify"]
-    assert http["Properties"]["EnableSimpleResponses"] is True
-    assert http["Properties"]["AuthorizerResultTtlInSeconds"] == 300
-    sources = {a["Properties"]["Name"]: a["Properties"]["IdentitySource"] for a in of_type(t, "AWS::ApiGateway::Authorizer").values()}
-    if mode == "header-secret":
-        assert sources == {"header-secret": "method.request.header.x-origin-verify"}
-    else:
-        assert sources == {"jwt": "method.request.header.Authorization"}
+def functions_by_id(t):
+    return of_type(t, "AWS::Lambda::Function")
+
+
+def authorizer_function(t, authorizer):
+    """The logical id of the function an authorizer invokes, from its AuthorizerUri."""
+    _, parts = authorizer["Properties"]["AuthorizerUri"]["Fn::Join"]
+    assert parts[-1] == "/invocations" and parts[-3].endswith(":lambda:path/2015-03-31/functions/"), parts
+    function, attribute = parts[-2]["Fn::GetAtt"]
+    assert attribute == "Arn"
+    return function
+
+
+def environment(t, function_id):
+    return t["Resources"][function_id]["Properties"]["Environment"]["Variables"]
+
+
+def route_authorizers(t):
+    """(HTTP authorizer, REST authorizer) the routes and methods point at; None where they have none."""
+    (route,) = of_type(t, "AWS::ApiGatewayV2::Route").values()
+    http = t["Resources"][ref(route["Properties"]["AuthorizerId"])] if "AuthorizerId" in route["Properties"] else None
+    rest_ids = {ref(m["Properties"]["AuthorizerId"]) for m in of_type(t, "AWS::ApiGateway::Method").values() if "AuthorizerId" in m["Properties"]}
+    assert len(rest_ids) <= 1, rest_ids
+    rest = t["Resources"][rest_ids.pop()] if rest_ids else None
+    return http, rest
+
+
+# API Gateway caches a decision per identity-source value and reuses it for every route, so the
+# identity sources carry every value the decision reads (the same tables as the SAM tests).
+HTTP_IDENTITY = {
+    "header-secret": ["$request.header.x-origin-verify"],
+    "header-secret+jwt": ["$request.header.x-origin-verify", "$request.header.Authorization"],
+    "header-secret+request": ["$request.header.x-origin-verify", "$request.header.x-tenant-key"],
+    "header-secret+request+viewer": ["$request.header.x-origin-verify", "$request.header.x-tenant-key", "$request.header.CloudFront-Viewer-Address"],
+    "api-key+jwt": ["$request.header.x-origin-verify"],
+    "api-key+request": ["$request.header.x-origin-verify"],
+}
+REST_IDENTITY = {
+    "header-secret": "method.request.header.x-origin-verify",
+    "header-secret+jwt": "method.request.header.x-origin-verify,method.request.header.Authorization",
+    "header-secret+request": "method.request.header.x-origin-verify,method.request.header.x-tenant-key,context.httpMethod,context.resourcePath",
+    "header-secret+request+viewer": "method.request.header.x-origin-verify,method.request.header.x-tenant-key,method.request.header.CloudFront-Viewer-Address,context.httpMethod,context.resourcePath",
+    "api-key+jwt": "method.request.header.Authorization",
+    "api-key+request": "method.request.header.x-tenant-key,context.httpMethod,context.resourcePath",
+}
+# Which function's binary answers the route: (HTTP API, REST API).
+ROUTE_BINARY = {
+    "header-secret": ("header-secret", "header-secret"),
+    "header-secret+jwt": ("jwt", "jwt"),
+    "header-secret+request": ("request", "request"),
+    "header-secret+request+viewer": ("request", "request"),
+    "api-key+jwt": ("header-secret", "jwt"),
+    "api-key+request": ("header-secret", "request"),
+}
+SETTING_OF = {"header-secret": "SECRET_PARAMETER_NAME", "jwt": "JWT_ISSUER", "request": "RULES_PARAMETER_NAME"}
+
+
+@pytest.mark.parametrize("case", HTTP_IDENTITY)
+def test_http_authorizer_identity_sources(case):
+    t = template(COMBINATIONS[case])
+    http, _ = route_authorizers(t)
+    props = http["Properties"]
+    assert props["IdentitySource"] == HTTP_IDENTITY[case]
+    assert props["AuthorizerType"] == "REQUEST" and props["AuthorizerResultTtlInSeconds"] == 300
+    assert props["AuthorizerPayloadFormatVersion"] == "2.0"
+    env = environment(t, authorizer_function(t, http))
+    assert SETTING_OF[ROUTE_BINARY[case][0]] in env
+    # header-secret: one answer for every route, simple. A caller's answer depends on the route:
+    # a policy naming every route it allows, which API Gateway evaluates on each request.
+    simple = ROUTE_BINARY[case][0] == "header-secret"
+    assert props.get("EnableSimpleResponses", False) is simple
+    assert env["HTTP_API_RESPONSE_MODE"] == ("simple" if simple else "iam")
+
+
+@pytest.mark.parametrize("case", REST_IDENTITY)
+def test_rest_authorizer_identity_sources(case):
+    t = template(COMBINATIONS[case])
+    _, rest = route_authorizers(t)
+    assert rest["Properties"]["IdentitySource"] == REST_IDENTITY[case]
+    assert rest["Properties"]["Type"] == "REQUEST" and rest["Properties"]["AuthorizerResultTtlInSeconds"] == 300
+    assert SETTING_OF[ROUTE_BINARY[case][1]] in environment(t, authorizer_function(t, rest))
+    assert len(of_type(t, "AWS::ApiGateway::Authorizer")) == 1
+
+
+@pytest.mark.parametrize("case", COMPOSED)
+def test_composed_stacks_give_both_apis_the_caller_function_alone(case):
+    t = template(COMBINATIONS[case])
+    http, rest = route_authorizers(t)
+    assert authorizer_function(t, http) == authorizer_function(t, rest)
+    assert len(of_type(t, "AWS::ApiGatewayV2::Authorizer")) == 1
+    # No header-secret function: the caller function checks the origin secret itself.
+    assert not [f for f in functions_by_id(t).values() if "SECRET_PARAMETER_NAME" in f["Properties"].get("Environment", {}).get("Variables", {})]
 
 
 # ------------------------------------------------------------------ the secret and CloudFront
@@ -148,23 +241,31 @@ def secret_reference(t, value):
     return secret_id, text
 
 
-@pytest.mark.parametrize("mode", ["header-secret", "api-key"])
-def test_cloudfront_sends_the_secret_header_from_a_dynamic_reference(mode):
-    t = template(STACKS[mode])
-    carrying = ["AWS::ApiGatewayV2::Api"] + (["AWS::ApiGateway::RestApi"] if mode == "header-secret" else [])
-    (fn_id, fn), = [
-        (k, v) for k, v in of_type(t, "AWS::Lambda::Function").items()
-        if "SECRET_PARAMETER_NAME" in v["Properties"].get("Environment", {}).get("Variables", {})
+def secret_checker(t):
+    """(function id, prefix) of the one function that checks the origin secret: the header-secret
+    authorizer (SECRET_*) or, composed, the caller authorizer (ORIGIN_SECRET_*)."""
+    (found,) = [
+        (k, prefix) for k, v in functions_by_id(t).items() for prefix in ("SECRET_", "ORIGIN_SECRET_")
+        if prefix + "PARAMETER_NAME" in v["Properties"].get("Environment", {}).get("Variables", {})
     ]
-    env = fn["Properties"]["Environment"]["Variables"]
+    return found
+
+
+@pytest.mark.parametrize("case", [c for c in COMBINATIONS if c != "sigv4"])
+def test_cloudfront_sends_the_secret_header_from_a_dynamic_reference(case):
+    t = template(COMBINATIONS[case])
+    carrying = ["AWS::ApiGatewayV2::Api"] + (["AWS::ApiGateway::RestApi"] if case.startswith("header-secret") else [])
+    fn_id, prefix = secret_checker(t)
+    env = environment(t, fn_id)
     for api_type in carrying:
         (header,) = origin_of(t, api_type)["OriginCustomHeaders"]
-        assert header["HeaderName"] == env["SECRET_HEADER_NAME"] == "x-origin-verify"
+        assert header["HeaderName"] == env[prefix + "HEADER_NAME"] == "x-origin-verify"
         secret_id, text = secret_reference(t, header["HeaderValue"])
         assert text == f"{{{{resolve:secretsmanager:<{secret_id}>:SecretString::AWSCURRENT:}}}}"
         # ... and the authorizer reads that very secret through SSM's reference path.
         name = t["Resources"][secret_id]["Properties"]["Name"]
-        assert env["SECRET_PARAMETER_NAME"] == f"/aws/reference/secretsmanager/{name}"
+        assert env[prefix + "PARAMETER_NAME"] == f"/aws/reference/secretsmanager/{name}"
+    assert env[prefix + "CACHE_TTL_SECONDS"] == "300"
 
 
 def test_api_key_mode_sends_the_key_from_a_dynamic_reference():
@@ -187,13 +288,13 @@ def test_sigv4_sends_no_secret():
 
 # ------------------------------------------------------------------ least privilege
 
-def test_header_secret_authorizer_role_reads_only_its_parameter():
-    t = template(STACKS["header-secret"])
-    (fn,) = [
-        v for v in of_type(t, "AWS::Lambda::Function").values()
-        if "SECRET_PARAMETER_NAME" in v["Properties"].get("Environment", {}).get("Variables", {})
-    ]
-    parameter = fn["Properties"]["Environment"]["Variables"]["SECRET_PARAMETER_NAME"]
+@pytest.mark.parametrize("case", ["header-secret", "header-secret+jwt"])
+def test_secret_checker_role_reads_only_its_parameter(case):
+    """The header-secret authorizer's role, and the composed jwt-authorizer's: the same grants."""
+    t = template(COMBINATIONS[case])
+    fn_id, prefix = secret_checker(t)
+    fn = t["Resources"][fn_id]
+    parameter = environment(t, fn_id)[prefix + "PARAMETER_NAME"]
     role_id = ref(fn["Properties"]["Role"])
     by_service = {}
     for st in role_statements(t, role_id):
@@ -203,7 +304,7 @@ def test_header_secret_authorizer_role_reads_only_its_parameter():
     assert set(by_service) == {"ssm", "secretsmanager", "kms", "logs", "xray"}
     ((action, st),) = by_service["ssm"]
     assert action == "ssm:GetParameter"
-    assert render(st["Resource"]) == f"arn:<AWS::Partition>:ssm:{region(STACKS['header-secret'])}:<AWS::AccountId>:parameter{parameter}"
+    assert render(st["Resource"]) == f"arn:<AWS::Partition>:ssm:{region(COMBINATIONS[case])}:<AWS::AccountId>:parameter{parameter}"
     ((action, st),) = by_service["secretsmanager"]
     (secret_id,) = of_type(t, "AWS::SecretsManager::Secret")
     assert action == "secretsmanager:GetSecretValue" and st["Resource"] == {"Ref": secret_id}
@@ -269,32 +370,143 @@ def test_sigv4_edge_function_is_a_us_east_1_version_on_origin_request():
     ]
 
 
-def test_api_key_stack_runs_the_jwt_authorizer_with_issuer_and_audience():
-    """The jwt-authorizer refuses to start without JWT_ISSUER and JWT_AUDIENCE."""
-    t = template(STACKS["api-key"])
-    (env,) = [
-        v["Properties"]["Environment"]["Variables"] for v in of_type(t, "AWS::Lambda::Function").values()
-        if "JWT_ISSUER" in v["Properties"].get("Environment", {}).get("Variables", {})
+def origin_secret_grants(t, stack):
+    (secret_id,) = [k for k, v in of_type(t, "AWS::SecretsManager::Secret").items() if render(v["Properties"]["Name"]).endswith("-origin-secret")]
+    (key_id,) = of_type(t, "AWS::KMS::Key")
+    name = t["Resources"][secret_id]["Properties"]["Name"]
+    return [
+        ("ReadTheOneParameter", "ssm:GetParameter", f"arn:<AWS::Partition>:ssm:{region(stack)}:<AWS::AccountId>:parameter/aws/reference/secretsmanager/{name}", None),
+        ("ThroughTheSecretsManagerReference", "secretsmanager:GetSecretValue", f"<{secret_id}>", None),
+        ("DecryptItsKey", "kms:Decrypt", f"<{key_id}.Arn>", {"StringEquals": {"kms:ViaService": "secretsmanager.<AWS::Region>.amazonaws.com"}}),
     ]
-    assert env["JWT_ISSUER"] == "https://issuer.example.com/"
-    assert env["JWT_AUDIENCE"] == "portcullis"
-    assert env["JWT_ALGORITHMS"] == "RS256"
 
 
-def test_request_authorizer_stack_keys_its_cache_on_tenant_key_and_route():
-    t = template("PortcullisApiKeyRequest")
-    (auth,) = of_type(t, "AWS::ApiGateway::Authorizer").values()
-    assert auth["Properties"]["Name"] == "request"
-    assert auth["Properties"]["IdentitySource"] == "method.request.header.x-tenant-key,context.httpMethod,context.resourcePath"
+def rules_grants(stack):
+    return [
+        ("ReadTheRulesParameter", "ssm:GetParameter", f"arn:<AWS::Partition>:ssm:{region(stack)}:<AWS::AccountId>:parameter/portcullis/rules", None),
+        ("DecryptSecureStringWithTheAwsManagedKey", "kms:Decrypt", f"arn:<AWS::Partition>:kms:{region(stack)}:<AWS::AccountId>:key/*",
+         {"StringEquals": {"kms:ViaService": "ssm.<AWS::Region>.amazonaws.com"}}),
+    ]
+
+
+def render_condition(condition):
+    return None if condition is None else {op: {k: render(v) for k, v in kv.items()} for op, kv in condition.items()}
+
+
+@pytest.mark.parametrize("case", [c for c in COMBINATIONS if "+" in c])
+def test_caller_authorizer_role_reads_exactly_its_parameters(case):
+    """Composed: the origin secret as the header-secret role reads it; request: the rules too."""
+    stack = COMBINATIONS[case]
+    t = template(stack)
+    _, rest = route_authorizers(t)
+    fn_id = authorizer_function(t, rest)
+    granted = sorted(
+        (st.get("Sid"), st["Action"], render(st["Resource"]), render_condition(st.get("Condition")))
+        for st in role_statements(t, ref(t["Resources"][fn_id]["Properties"]["Role"]))
+        if not any(a.split(":")[0] in {"logs", "xray"} for a in as_list(st["Action"]))
+    )
+    expected = (origin_secret_grants(t, stack) if case in COMPOSED else []) + (rules_grants(stack) if "request" in case else [])
+    assert granted == sorted(expected)
+
+
+# Every setting of the caller authorizer each stack attaches.
+COMMON = {"HTTP_API_RESPONSE_MODE": "iam", "METRICS_NAMESPACE": "portcullis"}
+JWT_ENV = {"JWT_ISSUER": "https://issuer.example.com/", "JWT_AUDIENCE": "portcullis", "JWT_ALGORITHMS": "RS256"}
+REQUEST_ENV = {"RULES_PARAMETER_NAME": "/portcullis/rules", "API_KEY_HEADER": "x-tenant-key"}
+
+
+def origin_proof(stack, trust):
+    return {
+        "ORIGIN_SECRET_PARAMETER_NAME": f"/aws/reference/secretsmanager/{stack}-Api-origin-secret",
+        "ORIGIN_SECRET_HEADER_NAME": "x-origin-verify",
+        "ORIGIN_SECRET_CACHE_TTL_SECONDS": "300",
+        "TRUST_CLOUDFRONT_VIEWER_HEADERS": trust,
+    }
+
+
+CALLER_ENV = {
+    "header-secret+jwt": {**JWT_ENV, **COMMON, **origin_proof("PortcullisHeaderSecretJwt", "false")},
+    "header-secret+request": {**REQUEST_ENV, **COMMON, **origin_proof("PortcullisHeaderSecretRequest", "false")},
+    "header-secret+request+viewer": {**REQUEST_ENV, **COMMON, **origin_proof("PortcullisHeaderSecretRequestViewer", "true")},
+    "api-key+jwt": {**JWT_ENV, **COMMON},
+    "api-key+request": {**REQUEST_ENV, **COMMON},
+}
+
+
+@pytest.mark.parametrize("case", CALLER_ENV)
+def test_caller_authorizer_environment(case):
+    """The jwt-authorizer refuses to start without JWT_ISSUER and JWT_AUDIENCE; one settings
+    dialect (HTTP_API_RESPONSE_MODE, never the old JWT_HTTP_API_RESPONSE)."""
+    t = template(COMBINATIONS[case])
+    _, rest = route_authorizers(t)
+    assert environment(t, authorizer_function(t, rest)) == CALLER_ENV[case]
+
+
+@pytest.mark.parametrize("case", [c for c in COMBINATIONS if c != "sigv4"])
+def test_every_authorizer_function_shares_the_dialect(case):
+    t = template(COMBINATIONS[case])
+    authorizers = [f for f in functions_by_id(t).values() if f["Properties"].get("Runtime") == "provided.al2023"]
+    assert authorizers
+    for fn in authorizers:
+        env = fn["Properties"]["Environment"]["Variables"]
+        assert env["METRICS_NAMESPACE"] == "portcullis"
+        assert env["HTTP_API_RESPONSE_MODE"] in {"simple", "iam"}
+        assert "JWT_HTTP_API_RESPONSE" not in env
+
+
+# ------------------------------------------------------------------ CloudFront viewer headers
+
+VIEWER_HEADERS = [
+    "x-tenant-key", "content-type",
+    "CloudFront-Viewer-Address", "CloudFront-Viewer-Country",
+    # present only when the distribution has viewer mTLS
+    "CloudFront-Viewer-Cert-Present", "CloudFront-Viewer-Cert-Sha256", "CloudFront-Viewer-Cert-Serial-Number",
+    "CloudFront-Viewer-Cert-Subject", "CloudFront-Viewer-Cert-Issuer", "CloudFront-Viewer-Cert-Validity",
+]
+ALL_VIEWER_EXCEPT_HOST = "b689b0a8-53d0-40ab-baf2-68738e2966ac"
+
+
+@pytest.mark.parametrize("case", COMBINATIONS)
+def test_viewer_headers_are_forwarded_only_when_trusted(case):
+    t = template(COMBINATIONS[case])
+    dist = distribution(t)
+    behaviors = [dist["DefaultCacheBehavior"], *dist["CacheBehaviors"]]
+    assert len(behaviors) == 2
+    policies = of_type(t, "AWS::CloudFront::OriginRequestPolicy")
+    if case != "header-secret+request+viewer":
+        assert not policies
+        assert [b["OriginRequestPolicyId"] for b in behaviors] == [ALL_VIEWER_EXCEPT_HOST] * 2
+        return
+    (policy_id, policy), = policies.items()
+    assert [b["OriginRequestPolicyId"] for b in behaviors] == [{"Ref": policy_id}] * 2
+    config = policy["Properties"]["OriginRequestPolicyConfig"]
+    # A list (all viewer headers would forward Host, which execute-api refuses) with the tenant
+    # key the identity source needs; CloudFront refuses Authorization in such a list.
+    assert config["HeadersConfig"] == {"HeaderBehavior": "whitelist", "Headers": VIEWER_HEADERS}
+    assert config["CookiesConfig"] == {"CookieBehavior": "all"}
+    assert config["QueryStringsConfig"] == {"QueryStringBehavior": "all"}
+
+
+def test_construct_refuses_combinations_that_cannot_work():
+    """Synth-time errors of LockedDownApi (infra/cdk/test/refusals.ts, bundling off)."""
+    cdk_dir = Path(__file__).resolve().parents[1] / "cdk"
+    out = subprocess.run(["npx", "--no-install", "tsx", "test/refusals.ts"], cwd=cdk_dir, check=True,
+                         capture_output=True, text=True, timeout=300)
+    refusals = json.loads(out.stdout)
+    sigv4 = "callerAuthorizer needs mode header-secret or api-key: sigv4 routes are AWS_IAM, with no authorizer slot"
+    viewer = ("trustCloudFrontViewerHeaders needs mode header-secret (the origin secret proves the headers come from CloudFront) "
+              "and the request caller authorizer (tenant CIDR and certificate rules read them)")
+    assert refusals == {
+        "sigv4+jwt": sigv4,
+        "sigv4+request": sigv4,
+        "header-secret+viewer": viewer,
+        "header-secret+jwt+viewer": viewer,
+        "api-key+request+viewer": viewer,
+    }
+
+
+def test_request_authorizer_stack_requires_the_api_key_too():
+    t = template(COMBINATIONS["api-key+request"])
     for method in of_type(t, "AWS::ApiGateway::Method").values():
         assert method["Properties"]["ApiKeyRequired"] is True
         assert method["Properties"]["AuthorizationType"] == "CUSTOM"
-    (fn,) = [
-        v for v in of_type(t, "AWS::Lambda::Function").values()
-        if "RULES_PARAMETER_NAME" in v["Properties"].get("Environment", {}).get("Variables", {})
-    ]
-    env = fn["Properties"]["Environment"]["Variables"]
-    assert env == {"RULES_PARAMETER_NAME": "/portcullis/rules", "API_KEY_HEADER": "x-tenant-key"}
-    ssm = [st for st in role_statements(t, ref(fn["Properties"]["Role"])) if any(a.startswith("ssm:") for a in as_list(st["Action"]))]
-    assert len(ssm) == 1 and ssm[0]["Action"] == "ssm:GetParameter"
-    assert render(ssm[0]["Resource"]) == f"arn:<AWS::Partition>:ssm:{region('PortcullisApiKeyRequest')}:<AWS::AccountId>:parameter/portcullis/rules"

@@ -1,5 +1,5 @@
 """The wiring of infra/sam: asserted on the template as CloudFormation sees it after the SAM
-transform, for every lock-down mode."""
+transform, for every combination of lock-down mode, caller authorizer and API type."""
 
 from __future__ import annotations
 
@@ -13,13 +13,33 @@ from cfn import SAM_DIR, Resolved, as_list, load_yaml, ref_target, sam_transform
 SIGNER_VERSION = "arn:aws:lambda:us-east-1:123456789012:function:portcullis-edge-origin-signer:7"
 DYNAMIC_ORIGIN_SECRET = "{{resolve:secretsmanager:${OriginSecret}:SecretString::${OriginSecretVersionStage}}}"
 
-# (id, parameter values) - every mode, and api-key with each caller authorizer.
+ORIGIN_PARAMETER = "/aws/reference/secretsmanager/${AWS::StackName}-origin-secret"
+JWT = {"CallerAuthorizer": "jwt", "JwtIssuer": "https://issuer.example.com/", "JwtAudience": "orders-api"}
+REQUEST = {"CallerAuthorizer": "request", "RulesParameterName": "/portcullis/rules"}
+VIEWER = {"TrustCloudFrontViewerHeaders": "true"}
+
+# (id, parameter values) - every lock-down mode with every caller authorizer it takes, and the
+# composed request authorizer with CloudFront's viewer headers. Each case wires both APIs.
 CASES = {
     "header-secret": {"LockdownMode": "header-secret"},
+    "header-secret+jwt": {"LockdownMode": "header-secret", **JWT},
+    "header-secret+request": {"LockdownMode": "header-secret", **REQUEST},
+    "header-secret+request+viewer": {"LockdownMode": "header-secret", **REQUEST, **VIEWER},
     "api-key": {"LockdownMode": "api-key"},
-    "api-key+jwt": {"LockdownMode": "api-key", "CallerAuthorizer": "jwt", "JwtIssuer": "https://issuer.example.com/", "JwtAudience": "orders-api"},
-    "api-key+request": {"LockdownMode": "api-key", "CallerAuthorizer": "request", "RulesParameterName": "/portcullis/rules"},
+    "api-key+jwt": {"LockdownMode": "api-key", **JWT},
+    "api-key+request": {"LockdownMode": "api-key", **REQUEST},
     "sigv4": {"LockdownMode": "sigv4", "OriginSignerVersionArn": SIGNER_VERSION},
+}
+COMPOSED = [c for c in CASES if c.startswith("header-secret+")]
+# The function that checks the origin secret, where one does (sigv4: none).
+SECRET_CHECKER = {
+    "header-secret": "HeaderSecretAuthorizerFunction",
+    "header-secret+jwt": "JwtAuthorizerFunction",
+    "header-secret+request": "RequestAuthorizerFunction",
+    "header-secret+request+viewer": "RequestAuthorizerFunction",
+    "api-key": "HeaderSecretAuthorizerFunction",
+    "api-key+jwt": "HeaderSecretAuthorizerFunction",
+    "api-key+request": "HeaderSecretAuthorizerFunction",
 }
 
 
@@ -45,12 +65,32 @@ def sub_text(node):
 
 # ------------------------------------------------------------------ every route is guarded
 
+def authorizer_function(t, authorizer_id):
+    """The function an authorizer invokes, from its AuthorizerUri."""
+    uri = sub_text(t.resources[authorizer_id]["Properties"]["AuthorizerUri"])
+    return re.search(r"functions/\$\{(\w+)\.Arn\}/invocations$", uri).group(1)
+
+
+# The authorizer of the HTTP API's routes and of the REST API's methods, and the function behind it.
+ROUTE_AUTHORIZERS = {
+    "header-secret": ("HttpApiHeaderSecretAuthorizer", "RestHeaderSecretAuthorizer", "HeaderSecretAuthorizerFunction"),
+    "header-secret+jwt": ("HttpApiJwtAuthorizer", "RestJwtAuthorizer", "JwtAuthorizerFunction"),
+    "header-secret+request": ("HttpApiRequestAuthorizer", "RestRequestAuthorizer", "RequestAuthorizerFunction"),
+    "header-secret+request+viewer": ("HttpApiRequestAuthorizer", "RestRequestAuthorizer", "RequestAuthorizerFunction"),
+    "api-key": ("HttpApiHeaderSecretAuthorizer", None, "HeaderSecretAuthorizerFunction"),
+    "api-key+jwt": ("HttpApiHeaderSecretAuthorizer", "RestJwtAuthorizer", "JwtAuthorizerFunction"),
+    "api-key+request": ("HttpApiHeaderSecretAuthorizer", "RestRequestAuthorizer", "RequestAuthorizerFunction"),
+    "sigv4": (None, None, None),
+}
+
+
 @pytest.mark.parametrize("case", CASES)
 def test_every_http_route_has_an_authorizer_or_aws_iam(deployed, case):
     t = deployed[case]
     routes = t.of_type("AWS::ApiGatewayV2::Route")
     assert routes, "the HTTP API has no route"
     authorizers = t.of_type("AWS::ApiGatewayV2::Authorizer")
+    expected, _, _ = ROUTE_AUTHORIZERS[case]
     for name, route in routes.items():
         props = route["Properties"]
         if case == "sigv4":
@@ -60,8 +100,23 @@ def test_every_http_route_has_an_authorizer_or_aws_iam(deployed, case):
             assert props["AuthorizationType"] == "CUSTOM", name
             authorizer = ref_target(props["AuthorizerId"])
             assert authorizer in authorizers, f"{name} points at missing authorizer {authorizer}"
-            assert authorizer == "HttpApiHeaderSecretAuthorizer"
+            assert authorizer == expected
             assert ref_target(authorizers[authorizer]["Properties"]["ApiId"]) == ref_target(props["ApiId"])
+    # Only the attached authorizer exists: no second one a route could be switched to unnoticed.
+    assert set(authorizers) == ({expected} if expected else set())
+
+
+@pytest.mark.parametrize("case", COMPOSED)
+def test_composed_mode_gives_both_apis_the_caller_function_alone(deployed, case):
+    """header-secret + a caller authorizer: the route's single authorizer slot goes to the caller
+    function, which checks the origin secret too; the header-secret function is not deployed."""
+    t = deployed[case]
+    http, rest, function = ROUTE_AUTHORIZERS[case]
+    assert authorizer_function(t, http) == authorizer_function(t, rest) == function
+    env = t.resources[function]["Properties"]["Environment"]["Variables"]
+    assert sub_text(env["ORIGIN_SECRET_PARAMETER_NAME"]) == ORIGIN_PARAMETER
+    assert "HeaderSecretAuthorizerFunction" not in t.resources
+    assert not [k for k in t.resources if k.startswith("HeaderSecretAuthorizer")]
 
 
 @pytest.mark.parametrize("case", CASES)
@@ -70,11 +125,7 @@ def test_every_rest_method_has_an_authorizer_aws_iam_or_the_api_key(deployed, ca
     methods = t.of_type("AWS::ApiGateway::Method")
     assert len(methods) == 2, "root and {proxy+} ANY methods"
     authorizers = t.of_type("AWS::ApiGateway::Authorizer")
-    expected = {
-        "header-secret": "RestHeaderSecretAuthorizer",
-        "api-key+jwt": "RestJwtAuthorizer",
-        "api-key+request": "RestRequestAuthorizer",
-    }.get(case)
+    _, expected, function = ROUTE_AUTHORIZERS[case]
     for name, method in methods.items():
         props = method["Properties"]
         kind = props["AuthorizationType"]
@@ -83,11 +134,12 @@ def test_every_rest_method_has_an_authorizer_aws_iam_or_the_api_key(deployed, ca
         elif expected:
             assert kind == "CUSTOM", name
             assert ref_target(props["AuthorizerId"]) == expected
-            assert expected in authorizers
+            assert authorizer_function(t, expected) == function
         else:
             assert case == "api-key"
             assert kind == "NONE" and "AuthorizerId" not in props
         assert props["ApiKeyRequired"] is case.startswith("api-key"), name
+    assert set(authorizers) == ({expected} if expected else set())
 
 
 @pytest.mark.parametrize("case", CASES)
@@ -103,9 +155,8 @@ def test_each_authorizer_may_be_invoked_by_its_api_only(deployed, case):
     t = deployed[case]
     permissions = t.of_type("AWS::Lambda::Permission")
     authorizers = {**t.of_type("AWS::ApiGateway::Authorizer"), **t.of_type("AWS::ApiGatewayV2::Authorizer")}
-    for name, auth in authorizers.items():
-        uri = sub_text(auth["Properties"]["AuthorizerUri"])
-        function = re.search(r"functions/\$\{(\w+)\.Arn\}/invocations$", uri).group(1)
+    for name in authorizers:
+        function = authorizer_function(t, name)
         granting = [
             p for p in permissions.values()
             if ref_target(p["Properties"]["FunctionName"]) == function
@@ -115,34 +166,78 @@ def test_each_authorizer_may_be_invoked_by_its_api_only(deployed, case):
         assert granting[0]["Properties"]["Principal"] == "apigateway.amazonaws.com"
 
 
-# ------------------------------------------------------------------ caching
+# ------------------------------------------------------------------ caching: identity sources
 
-@pytest.mark.parametrize("case", ["header-secret", "api-key"])
-def test_header_secret_authorizers_cache_on_the_secret_header(deployed, case):
+# API Gateway caches a decision per identity-source value and reuses it for every route, so the
+# identity sources carry every value the decision reads: the origin secret, the caller's
+# credential, the viewer address when tenant CIDR rules read it (REST: and the route, as before).
+HTTP_IDENTITY = {
+    "header-secret": ["$request.header.x-origin-verify"],
+    "header-secret+jwt": ["$request.header.x-origin-verify", "$request.header.Authorization"],
+    "header-secret+request": ["$request.header.x-origin-verify", "$request.header.x-tenant-key"],
+    "header-secret+request+viewer": ["$request.header.x-origin-verify", "$request.header.x-tenant-key", "$request.header.CloudFront-Viewer-Address"],
+    "api-key": ["$request.header.x-origin-verify"],
+    "api-key+jwt": ["$request.header.x-origin-verify"],
+    "api-key+request": ["$request.header.x-origin-verify"],
+}
+REST_IDENTITY = {
+    "header-secret": "method.request.header.x-origin-verify",
+    "header-secret+jwt": "method.request.header.x-origin-verify,method.request.header.Authorization",
+    "header-secret+request": "method.request.header.x-origin-verify,method.request.header.x-tenant-key,context.httpMethod,context.resourcePath",
+    "header-secret+request+viewer": "method.request.header.x-origin-verify,method.request.header.x-tenant-key,method.request.header.CloudFront-Viewer-Address,context.httpMethod,context.resourcePath",
+    "api-key+jwt": "method.request.header.Authorization",
+    "api-key+request": "method.request.header.x-tenant-key,context.httpMethod,context.resourcePath",
+}
+
+
+@pytest.mark.parametrize("case", HTTP_IDENTITY)
+def test_http_authorizer_identity_sources(deployed, case):
     t = deployed[case]
-    header = t.params["SecretHeaderName"]
-    http = t.resources["HttpApiHeaderSecretAuthorizer"]["Properties"]
-    assert [sub_text(s) for s in http["IdentitySource"]] == ["$request.header.${SecretHeaderName}"]
-    assert http["EnableSimpleResponses"] is True and http["AuthorizerPayloadFormatVersion"] == "2.0"
-    assert t.value(http["AuthorizerResultTtlInSeconds"]) == "300"
-    env = t.resources["HeaderSecretAuthorizerFunction"]["Properties"]["Environment"]["Variables"]
-    assert t.value(env["SECRET_HEADER_NAME"]) == header == "x-origin-verify"
-    if case == "header-secret":
-        rest = t.resources["RestHeaderSecretAuthorizer"]["Properties"]
-        assert sub_text(rest["IdentitySource"]) == "method.request.header.${SecretHeaderName}"
-        assert rest["Type"] == "REQUEST"
-        assert t.value(rest["AuthorizerResultTtlInSeconds"]) == "300"
+    http = ROUTE_AUTHORIZERS[case][0]
+    function = authorizer_function(t, http)
+    props = t.resources[http]["Properties"]
+    assert [t.text(s) for s in props["IdentitySource"]] == HTTP_IDENTITY[case]
+    assert props["AuthorizerType"] == "REQUEST" and props["AuthorizerPayloadFormatVersion"] == "2.0"
+    assert t.value(props["AuthorizerResultTtlInSeconds"]) == "300"
+    # The header secret's answer holds for every route: a simple one. A caller's answer depends
+    # on the route (grants, scopes), and on the $default route even $context.routeKey is the same
+    # for every path: it answers with a policy naming every route it allows, which API Gateway
+    # evaluates on each request.
+    simple = function == "HeaderSecretAuthorizerFunction"
+    assert props["EnableSimpleResponses"] is simple
+    env = t.resources[function]["Properties"]["Environment"]["Variables"]
+    assert env["HTTP_API_RESPONSE_MODE"] == ("simple" if simple else "iam")
 
 
-def test_request_authorizer_cache_key_includes_the_route(deployed):
-    rest = deployed["api-key+request"].resources["RestRequestAuthorizer"]["Properties"]
-    sources = sub_text(rest["IdentitySource"]).split(",")
-    assert sources == ["method.request.header.${RequestIdentityHeader}", "context.httpMethod", "context.resourcePath"]
+@pytest.mark.parametrize("case", REST_IDENTITY)
+def test_rest_authorizer_identity_sources(deployed, case):
+    t = deployed[case]
+    _, rest, _ = ROUTE_AUTHORIZERS[case]
+    props = t.resources[rest]["Properties"]
+    assert t.text(props["IdentitySource"]) == REST_IDENTITY[case]
+    assert props["Type"] == "REQUEST"
+    assert t.value(props["AuthorizerResultTtlInSeconds"]) == "300"
 
 
-def test_jwt_authorizer_cache_key_is_the_token(deployed):
-    rest = deployed["api-key+jwt"].resources["RestJwtAuthorizer"]["Properties"]
-    assert rest["IdentitySource"] == "method.request.header.Authorization"
+@pytest.mark.parametrize("case", [c for c in CASES if c != "sigv4"])
+def test_identity_sources_carry_every_value_the_decision_reads(deployed, case):
+    """Derived from the functions' own settings, so a renamed header cannot leave the cache key behind."""
+    t = deployed[case]
+    http, rest, _ = ROUTE_AUTHORIZERS[case]
+    for authorizer, header in ((http, "$request.header.{}"), (rest, "method.request.header.{}")):
+        if authorizer is None:
+            continue
+        props = t.resources[authorizer]["Properties"]
+        sources = props["IdentitySource"]
+        sources = [t.text(s) for s in sources] if isinstance(sources, list) else t.text(sources).split(",")
+        env = {k: t.text(v) for k, v in t.resources[authorizer_function(t, authorizer)]["Properties"]["Environment"]["Variables"].items()
+               if k in {"SECRET_HEADER_NAME", "ORIGIN_SECRET_HEADER_NAME", "API_KEY_HEADER", "TRUST_CLOUDFRONT_VIEWER_HEADERS"}}
+        needed = [env[k] for k in ("SECRET_HEADER_NAME", "ORIGIN_SECRET_HEADER_NAME", "API_KEY_HEADER") if k in env]
+        if "JWT_ISSUER" in t.resources[authorizer_function(t, authorizer)]["Properties"]["Environment"]["Variables"]:
+            needed.append("Authorization")  # JWT_TOKEN_SOURCES is left at its default, header:authorization
+        if env.get("TRUST_CLOUDFRONT_VIEWER_HEADERS") == "true":
+            needed.append("CloudFront-Viewer-Address")
+        assert [s for s in sources if not s.startswith("context.")] == [header.format(h) for h in needed], authorizer
 
 
 # ------------------------------------------------------------------ the secret and CloudFront
@@ -152,21 +247,31 @@ def origins(t):
     return {o["Id"]: o for o in dist["Origins"]}
 
 
-@pytest.mark.parametrize("case", ["header-secret", "api-key"])
+def secret_settings(t, function):
+    """(parameter, header, cache TTL) settings of the function that checks the origin secret:
+    SECRET_* for the header-secret authorizer, ORIGIN_SECRET_* for a caller authorizer."""
+    env = t.resources[function]["Properties"]["Environment"]["Variables"]
+    prefix = "SECRET_" if function == "HeaderSecretAuthorizerFunction" else "ORIGIN_SECRET_"
+    return env[prefix + "PARAMETER_NAME"], env[prefix + "HEADER_NAME"], env[prefix + "CACHE_TTL_SECONDS"]
+
+
+@pytest.mark.parametrize("case", SECRET_CHECKER)
 def test_cloudfront_sends_the_secret_header_from_a_dynamic_reference(deployed, case):
     t = deployed[case]
     by_id = origins(t)
-    carrying = ["http-api", "rest-api"] if case == "header-secret" else ["http-api"]
+    carrying = ["http-api", "rest-api"] if case.startswith("header-secret") else ["http-api"]
+    parameter, header, ttl = secret_settings(t, SECRET_CHECKER[case])
     for origin_id in carrying:
         headers = by_id[origin_id]["OriginCustomHeaders"]
         assert len(headers) == 1
-        assert t.value(headers[0]["HeaderName"]) == "x-origin-verify"
+        assert t.value(headers[0]["HeaderName"]) == t.text(header) == "x-origin-verify"
         assert sub_text(headers[0]["HeaderValue"]) == DYNAMIC_ORIGIN_SECRET
     secret = t.resources["OriginSecret"]["Properties"]
     assert "GenerateSecretString" in secret and "SecretString" not in secret
-    # The authorizer reads the same secret through SSM's Secrets Manager reference path.
-    env = t.resources["HeaderSecretAuthorizerFunction"]["Properties"]["Environment"]["Variables"]
-    assert sub_text(env["SECRET_PARAMETER_NAME"]) == "/aws/reference/secretsmanager/" + sub_text(secret["Name"])
+    # The authorizer reads the same secret through SSM's Secrets Manager reference path, and
+    # re-reads it as often as the rotation runbook's S (SecretCacheTtlSeconds) says.
+    assert sub_text(parameter) == "/aws/reference/secretsmanager/" + sub_text(secret["Name"]) == ORIGIN_PARAMETER
+    assert ttl == {"Ref": "SecretCacheTtlSeconds"}
     assert t.value(t.raw["Parameters"]["OriginSecretVersionStage"]["Default"]) == "AWSCURRENT"
 
 
@@ -309,7 +414,7 @@ def role_statements(t, role_id):
     return out
 
 
-@pytest.mark.parametrize("case", ["header-secret", "api-key"])
+@pytest.mark.parametrize("case", [c for c, fn in SECRET_CHECKER.items() if fn == "HeaderSecretAuthorizerFunction"])
 def test_header_secret_authorizer_role_reads_only_its_parameter(deployed, case):
     t = deployed[case]
     fn = t.resources["HeaderSecretAuthorizerFunction"]["Properties"]
@@ -336,16 +441,158 @@ def test_header_secret_authorizer_role_reads_only_its_parameter(deployed, case):
         assert action in {"xray:PutTraceSegments", "xray:PutTelemetryRecords"}
 
 
-def test_request_authorizer_role_reads_only_the_rules_parameter(deployed):
-    t = deployed["api-key+request"]
-    ssm = [st for st in role_statements(t, "RequestAuthorizerRole") if any(a.startswith("ssm:") for a in as_list(st["Action"]))]
-    assert len(ssm) == 1 and ssm[0]["Action"] == "ssm:GetParameter"
-    assert sub_text(ssm[0]["Resource"]) == "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter${RulesParameterName}"
+ORIGIN_SECRET_GRANTS = [
+    {"Sid": "ReadTheOneParameter", "Effect": "Allow", "Action": "ssm:GetParameter",
+     "Resource": {"Fn::Sub": "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter" + ORIGIN_PARAMETER}},
+    {"Sid": "ThroughTheSecretsManagerReference", "Effect": "Allow", "Action": "secretsmanager:GetSecretValue",
+     "Resource": {"Ref": "OriginSecret"}},
+    {"Sid": "DecryptItsKey", "Effect": "Allow", "Action": "kms:Decrypt", "Resource": {"Fn::GetAtt": ["SecretsKey", "Arn"]},
+     "Condition": {"StringEquals": {"kms:ViaService": {"Fn::Sub": "secretsmanager.${AWS::Region}.amazonaws.com"}}}},
+]
+RULES_GRANTS = [
+    {"Sid": "ReadTheRulesParameter", "Effect": "Allow", "Action": "ssm:GetParameter",
+     "Resource": {"Fn::Sub": "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter${RulesParameterName}"}},
+    {"Sid": "DecryptSecureStringWithTheAwsManagedKey", "Effect": "Allow", "Action": "kms:Decrypt",
+     "Resource": {"Fn::Sub": "arn:${AWS::Partition}:kms:${AWS::Region}:${AWS::AccountId}:key/*"},
+     "Condition": {"StringEquals": {"kms:ViaService": {"Fn::Sub": "ssm.${AWS::Region}.amazonaws.com"}}}},
+]
+CALLER_ROLES = {"JwtAuthorizerFunction": "JwtAuthorizerRole", "RequestAuthorizerFunction": "RequestAuthorizerRole"}
+
+
+@pytest.mark.parametrize("case", ["header-secret+jwt", "header-secret+request", "header-secret+request+viewer", "api-key+jwt", "api-key+request"])
+def test_caller_authorizer_role_reads_exactly_its_parameters(deployed, case):
+    """Composed: the origin secret exactly as the header-secret role reads it (SSM reference,
+    the secret, its key via Secrets Manager); request: the rules too. api-key: no origin secret."""
+    t = deployed[case]
+    _, _, function = ROUTE_AUTHORIZERS[case]
+    role = CALLER_ROLES[function]
+    assert ref_target(t.resources[function]["Properties"]["Role"]) == role
+    granted = [st for st in role_statements(t, role)
+               if not any(a.split(":")[0] in {"logs", "xray"} for a in as_list(st["Action"]))]
+    expected = (ORIGIN_SECRET_GRANTS if case in COMPOSED else []) + (RULES_GRANTS if "request" in case else [])
+    assert sorted(granted, key=repr) == sorted(expected, key=repr)
+    for st in role_statements(t, role):
+        for action in as_list(st["Action"]):
+            if action.startswith("logs:"):
+                assert sub_text(st["Resource"]).endswith(
+                    f":log-group:/aws/lambda/${{AWS::StackName}}-{'jwt' if 'jwt' in case else 'request'}-authorizer:*")
+            elif action.startswith("xray:"):
+                assert action in {"xray:PutTraceSegments", "xray:PutTelemetryRecords"}
+
+
+@pytest.mark.parametrize("case", ["header-secret+request", "api-key+request"])
+def test_request_authorizer_reads_the_rules_parameter_and_key_header(deployed, case):
+    t = deployed[case]
     env = t.resources["RequestAuthorizerFunction"]["Properties"]["Environment"]["Variables"]
     assert env["RULES_PARAMETER_NAME"] == {"Ref": "RulesParameterName"}
     # The tenant key header is the cache key, and not x-api-key, which CloudFront overwrites.
     assert env["API_KEY_HEADER"] == {"Ref": "RequestIdentityHeader"}
     assert t.value(env["API_KEY_HEADER"]) == "x-tenant-key"
+
+
+# ------------------------------------------------------------------ the attached function's settings
+
+# Every setting of the function a case attaches as caller authorizer (parameters filled in).
+COMMON = {"HTTP_API_RESPONSE_MODE": "iam", "METRICS_NAMESPACE": "portcullis"}
+ORIGIN_PROOF = {
+    "ORIGIN_SECRET_PARAMETER_NAME": ORIGIN_PARAMETER,
+    "ORIGIN_SECRET_HEADER_NAME": "x-origin-verify",
+    "ORIGIN_SECRET_CACHE_TTL_SECONDS": "300",
+}
+JWT_ENV = {"JWT_ISSUER": "https://issuer.example.com/", "JWT_AUDIENCE": "orders-api", "JWT_ALGORITHMS": "RS256"}
+REQUEST_ENV = {"RULES_PARAMETER_NAME": "/portcullis/rules", "API_KEY_HEADER": "x-tenant-key"}
+CALLER_ENV = {
+    "header-secret+jwt": {**JWT_ENV, **COMMON, **ORIGIN_PROOF, "TRUST_CLOUDFRONT_VIEWER_HEADERS": "false"},
+    "header-secret+request": {**REQUEST_ENV, **COMMON, **ORIGIN_PROOF, "TRUST_CLOUDFRONT_VIEWER_HEADERS": "false"},
+    "header-secret+request+viewer": {**REQUEST_ENV, **COMMON, **ORIGIN_PROOF, "TRUST_CLOUDFRONT_VIEWER_HEADERS": "true"},
+    "api-key+jwt": {**JWT_ENV, **COMMON},
+    "api-key+request": {**REQUEST_ENV, **COMMON},
+}
+
+
+@pytest.mark.parametrize("case", CALLER_ENV)
+def test_caller_authorizer_environment(deployed, case):
+    t = deployed[case]
+    _, _, function = ROUTE_AUTHORIZERS[case]
+    env = t.resources[function]["Properties"]["Environment"]["Variables"]
+    assert {k: t.text(v) for k, v in env.items()} == CALLER_ENV[case]
+    # One settings dialect: the jwt-authorizer's old JWT_HTTP_API_RESPONSE is not set anywhere.
+    assert "JWT_HTTP_API_RESPONSE" not in env
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if c != "sigv4"])
+def test_every_authorizer_function_shares_the_dialect(deployed, case):
+    t = deployed[case]
+    functions = [k for k in ("HeaderSecretAuthorizerFunction", "JwtAuthorizerFunction", "RequestAuthorizerFunction") if k in t.resources]
+    assert functions
+    for name in functions:
+        env = t.resources[name]["Properties"]["Environment"]["Variables"]
+        assert t.text(env["METRICS_NAMESPACE"]) == "portcullis", name
+        assert env["HTTP_API_RESPONSE_MODE"] in {"simple", "iam"}, name
+    quiet = Resolved(t.raw, {**CASES[case], "MetricsNamespace": ""})
+    for name in functions:
+        assert "METRICS_NAMESPACE" not in quiet.resources[name]["Properties"]["Environment"]["Variables"], name
+
+
+# ------------------------------------------------------------------ CloudFront viewer headers
+
+VIEWER_HEADERS = [
+    "x-tenant-key", "content-type",
+    "CloudFront-Viewer-Address", "CloudFront-Viewer-Country",
+    # present only when the distribution has viewer mTLS
+    "CloudFront-Viewer-Cert-Present", "CloudFront-Viewer-Cert-Sha256", "CloudFront-Viewer-Cert-Serial-Number",
+    "CloudFront-Viewer-Cert-Subject", "CloudFront-Viewer-Cert-Issuer", "CloudFront-Viewer-Cert-Validity",
+]
+ALL_VIEWER_EXCEPT_HOST = "b689b0a8-53d0-40ab-baf2-68738e2966ac"
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_viewer_headers_are_forwarded_only_when_trusted(deployed, case):
+    t = deployed[case]
+    dist = t.resources["Distribution"]["Properties"]["DistributionConfig"]
+    behaviors = [dist["DefaultCacheBehavior"], *dist["CacheBehaviors"]]
+    policies = t.of_type("AWS::CloudFront::OriginRequestPolicy")
+    if case != "header-secret+request+viewer":
+        assert not policies
+        assert [b["OriginRequestPolicyId"] for b in behaviors] == [ALL_VIEWER_EXCEPT_HOST] * 2
+        return
+    assert set(policies) == {"ViewerHeadersOriginRequestPolicy"}
+    assert [b["OriginRequestPolicyId"] for b in behaviors] == [{"Ref": "ViewerHeadersOriginRequestPolicy"}] * 2
+    config = policies["ViewerHeadersOriginRequestPolicy"]["Properties"]["OriginRequestPolicyConfig"]
+    headers = config["HeadersConfig"]
+    # A list (never all viewer headers: that would forward Host, which execute-api refuses), with
+    # the tenant key the identity source needs; CloudFront refuses Authorization in such a list.
+    assert headers["HeaderBehavior"] == "whitelist"
+    assert [t.text(h) for h in headers["Headers"]] == VIEWER_HEADERS
+    assert len(headers["Headers"]) <= 10  # CloudFront's default quota of headers per policy
+    assert config["CookiesConfig"] == {"CookieBehavior": "all"}
+    assert config["QueryStringsConfig"] == {"QueryStringBehavior": "all"}
+    # The origin secret still travels as an origin custom header, which no policy filters.
+    assert sub_text(origins(t)["http-api"]["OriginCustomHeaders"][0]["HeaderValue"]) == DYNAMIC_ORIGIN_SECRET
+
+
+# ------------------------------------------------------------------ parameter rules
+
+@pytest.mark.parametrize(
+    "params, refused",
+    [
+        ({"LockdownMode": "sigv4", "OriginSignerVersionArn": SIGNER_VERSION, **JWT}, "a caller authorizer needs LockdownMode header-secret or api-key"),
+        ({"LockdownMode": "sigv4", "OriginSignerVersionArn": SIGNER_VERSION, **REQUEST}, "a caller authorizer needs LockdownMode header-secret or api-key"),
+        ({"LockdownMode": "header-secret", **VIEWER}, "TrustCloudFrontViewerHeaders needs CallerAuthorizer request"),
+        ({"LockdownMode": "header-secret", **JWT, **VIEWER}, "TrustCloudFrontViewerHeaders needs CallerAuthorizer request"),
+        ({"LockdownMode": "api-key", **REQUEST, **VIEWER}, "TrustCloudFrontViewerHeaders needs LockdownMode header-secret"),
+        ({"LockdownMode": "header-secret", "CallerAuthorizer": "jwt"}, "the jwt authorizer needs JwtIssuer"),
+        ({"LockdownMode": "header-secret", "CallerAuthorizer": "request"}, "the request authorizer needs RulesParameterName"),
+    ],
+)
+def test_rules_refuse_combinations_that_cannot_work(source, params, refused):
+    failed = Resolved(source, params).failed_rules()
+    assert any(f.startswith(refused) for f in failed), failed
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_rules_accept_every_case(source, case):
+    assert Resolved(source, CASES[case]).failed_rules() == []
 
 
 def test_rust_functions_build_with_cargo_lambda_for_al2023(source):

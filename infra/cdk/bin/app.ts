@@ -1,15 +1,19 @@
 #!/usr/bin/env node
 // Example app: `npx cdk deploy -c mode=header-secret` (or api-key, sigv4; a comma list synthesizes several).
 // Context: mode, region (default $CDK_DEFAULT_REGION or eu-west-1), architecture (arm64 | x86_64),
-// jwtIssuer / jwtAudience (api-key mode: attaches the jwt-authorizer to the REST API),
-// rulesParameter (api-key mode: adds a stack PortcullisApiKeyRequest with the request-authorizer),
+// jwtIssuer / jwtAudience (api-key mode: attaches the jwt-authorizer to the REST API; header-secret
+//   mode: adds a stack PortcullisHeaderSecretJwt where it checks the origin secret and the JWT),
+// rulesParameter (api-key mode: adds PortcullisApiKeyRequest with the request-authorizer; header-secret
+//   mode: adds PortcullisHeaderSecretRequest, and PortcullisHeaderSecretRequestViewer, which also
+//   trusts CloudFront's viewer headers for tenant CIDR and certificate rules),
+// metricsNamespace (default portcullis; '' turns the decision metrics off),
 // cargoProfile (default release), originSecretVersionStage (rotation, docs/infra.md), originSignerZip (default target/edge/origin-signer.zip).
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { App, Validations } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { CallerAuthorizer, LockdownMode, PortcullisStack } from '../lib';
+import { CallerAuthorizer, LockdownMode, LockedDownApiProps, PortcullisStack } from '../lib';
 
 const app = new App();
 const ctx = (key: string): string | undefined => app.node.tryGetContext(key);
@@ -22,15 +26,24 @@ const stackNames: Record<LockdownMode, string> = {
   'api-key': 'PortcullisApiKey',
   sigv4: 'PortcullisSigV4',
 };
+const metricsNamespace = ctx('metricsNamespace');
+const jwtCaller = (): CallerAuthorizer | undefined => (ctx('jwtIssuer')
+  ? { kind: 'jwt', issuer: ctx('jwtIssuer')!, audience: (ctx('jwtAudience') ?? '').split(',').filter((a) => a) }
+  : undefined);
+const requestCaller = (): CallerAuthorizer | undefined => (ctx('rulesParameter')
+  ? { kind: 'request', rulesParameterName: ctx('rulesParameter')! }
+  : undefined);
+const stack = (id: string, description: string, api: LockedDownApiProps) => new PortcullisStack(app, id, {
+  env: { account, region },
+  description: `portcullis - APIs reachable only through CloudFront (${description})`,
+  api: { architecture, cargoProfile: ctx('cargoProfile'), originSecretVersionStage: ctx('originSecretVersionStage'), metricsNamespace, ...api },
+});
 
 for (const mode of modes) {
   if (!(mode in stackNames)) {
     throw new Error(`unknown mode ${mode}: header-secret, api-key or sigv4`);
   }
-  let callerAuthorizer: CallerAuthorizer | undefined;
-  if (mode === 'api-key' && ctx('jwtIssuer')) {
-    callerAuthorizer = { kind: 'jwt', issuer: ctx('jwtIssuer')!, audience: (ctx('jwtAudience') ?? '').split(',').filter((a) => a) };
-  }
+  const callerAuthorizer = mode === 'api-key' ? jwtCaller() : undefined;
   let originSignerZip: string | undefined;
   if (mode === 'sigv4') {
     const zip = path.resolve(ctx('originSignerZip') ?? path.join(__dirname, '..', '..', '..', 'target', 'edge', 'origin-signer.zip'));
@@ -39,32 +52,28 @@ for (const mode of modes) {
     }
     originSignerZip = zip;
   }
-  new PortcullisStack(app, stackNames[mode], {
-    env: { account, region },
-    description: `portcullis - APIs reachable only through CloudFront (${mode})`,
-    api: {
-      mode,
-      architecture,
-      callerAuthorizer,
-      originSecretVersionStage: ctx('originSecretVersionStage'),
-      cargoProfile: ctx('cargoProfile'),
-      originSignerCode: mode === 'sigv4' ? lambda.Code.fromAsset(originSignerZip!) : undefined,
-    },
+  stack(stackNames[mode], callerAuthorizer ? `${mode} + ${callerAuthorizer.kind} authorizer` : mode, {
+    mode,
+    callerAuthorizer,
+    originSignerCode: mode === 'sigv4' ? lambda.Code.fromAsset(originSignerZip!) : undefined,
   });
 }
 
-// api-key mode with the request-authorizer (tenant rules in SSM) as a stack of its own.
-if (modes.includes('api-key') && ctx('rulesParameter')) {
-  new PortcullisStack(app, 'PortcullisApiKeyRequest', {
-    env: { account, region },
-    description: 'portcullis - APIs reachable only through CloudFront (api-key + request authorizer)',
-    api: {
-      mode: 'api-key',
-      architecture,
-      callerAuthorizer: { kind: 'request', rulesParameterName: ctx('rulesParameter')! },
-      cargoProfile: ctx('cargoProfile'),
-    },
+// The caller authorizers as stacks of their own: header-secret mode composes them with the origin
+// secret on both APIs (one function checks both); api-key mode runs them on the REST API.
+const jwt = jwtCaller();
+const request = requestCaller();
+if (modes.includes('header-secret') && jwt) {
+  stack('PortcullisHeaderSecretJwt', 'header-secret + jwt authorizer', { mode: 'header-secret', callerAuthorizer: jwt });
+}
+if (modes.includes('header-secret') && request) {
+  stack('PortcullisHeaderSecretRequest', 'header-secret + request authorizer', { mode: 'header-secret', callerAuthorizer: request });
+  stack('PortcullisHeaderSecretRequestViewer', 'header-secret + request authorizer, CloudFront viewer headers', {
+    mode: 'header-secret', callerAuthorizer: request, trustCloudFrontViewerHeaders: true,
   });
+}
+if (modes.includes('api-key') && request) {
+  stack('PortcullisApiKeyRequest', 'api-key + request authorizer', { mode: 'api-key', callerAuthorizer: request });
 }
 
 Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { verbose: true }));

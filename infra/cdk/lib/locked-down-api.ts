@@ -62,14 +62,35 @@ export interface LockedDownApiProps {
   readonly authorizerResultTtl?: Duration;
   /** Version stage of the origin secret CloudFront sends (rotation, docs/infra.md). Default AWSCURRENT. */
   readonly originSecretVersionStage?: string;
-  /** Authorizer for callers on the REST API. Only in api-key mode (one authorizer per route). */
+  /**
+   * Authorizer for callers. header-secret mode: every HTTP route and REST method runs it, configured
+   * with the origin secret (ORIGIN_SECRET_*), so one function checks both. api-key mode: the REST
+   * methods run it after the API key. Not with sigv4 (AWS_IAM routes have no authorizer slot).
+   */
   readonly callerAuthorizer?: CallerAuthorizer;
+  /**
+   * header-secret + the request authorizer only: CloudFront forwards its viewer headers
+   * (CloudFront-Viewer-Address, -Country, -Cert-*) through an origin request policy that lists
+   * them with the tenant key and Content-Type (no other viewer header reaches the backend), and
+   * the authorizer trusts them after the origin secret (TRUST_CLOUDFRONT_VIEWER_HEADERS) for
+   * tenant CIDR and certificate rules. The -Cert-* headers need viewer mTLS on the distribution.
+   * Default false.
+   */
+  readonly trustCloudFrontViewerHeaders?: boolean;
+  /** METRICS_NAMESPACE of every authorizer (CloudWatch EMF decision metrics). Default portcullis; '' turns them off. */
+  readonly metricsNamespace?: string;
   /** sigv4: the packaged edge signer. Default: target/edge/origin-signer.zip (`make edge-package`). */
   readonly originSignerCode?: lambda.Code;
 }
 
 const CACHING_DISABLED = cloudfront.CachePolicy.CACHING_DISABLED;
 const ALL_VIEWER_EXCEPT_HOST = cloudfront.OriginRequestPolicy.ALL_VIEWER_EXCEPT_HOST_HEADER;
+/** CloudFront's viewer facts a caller authorizer may trust; -Cert-* exist only with viewer mTLS. */
+export const CLOUDFRONT_VIEWER_HEADERS = [
+  'CloudFront-Viewer-Address', 'CloudFront-Viewer-Country',
+  'CloudFront-Viewer-Cert-Present', 'CloudFront-Viewer-Cert-Sha256', 'CloudFront-Viewer-Cert-Serial-Number',
+  'CloudFront-Viewer-Cert-Subject', 'CloudFront-Viewer-Cert-Issuer', 'CloudFront-Viewer-Cert-Validity',
+];
 /** Stage name of the REST API = the CloudFront path prefix routed to it. */
 export const REST_STAGE = 'rest';
 
@@ -91,15 +112,30 @@ export class LockedDownApi extends Construct {
     super(scope, id);
     const stack = Stack.of(this);
     const mode = props.mode;
-    if (props.callerAuthorizer && mode !== 'api-key') {
-      throw new Error('callerAuthorizer needs mode api-key: in the other modes the lock-down takes the one authorizer slot of every route');
+    const caller = props.callerAuthorizer;
+    if (caller && mode === 'sigv4') {
+      throw new Error('callerAuthorizer needs mode header-secret or api-key: sigv4 routes are AWS_IAM, with no authorizer slot');
     }
+    const trustViewerHeaders = props.trustCloudFrontViewerHeaders ?? false;
+    if (trustViewerHeaders && (mode !== 'header-secret' || caller?.kind !== 'request')) {
+      throw new Error('trustCloudFrontViewerHeaders needs mode header-secret (the origin secret proves the headers come from CloudFront) '
+        + 'and the request caller authorizer (tenant CIDR and certificate rules read them)');
+    }
+    // header-secret + a caller authorizer: the caller function checks the origin secret too and
+    // takes every route and method of both APIs; no header-secret function is deployed.
+    const composed = mode === 'header-secret' && caller !== undefined;
+    const metricsNamespace = props.metricsNamespace ?? 'portcullis';
     const manifestPath = props.manifestPath ?? path.resolve(__dirname, '..', '..', '..', 'Cargo.toml');
     const architecture = props.architecture ?? lambda.Architecture.ARM_64;
     const headerName = (props.secretHeaderName ?? 'x-origin-verify').toLowerCase();
     const resultTtl = props.authorizerResultTtl ?? Duration.minutes(5);
     const versionStage = props.originSecretVersionStage ?? 'AWSCURRENT';
 
+    // The settings every function shares: its HTTP API answer format and the metrics namespace.
+    const dialect = (responseMode: 'simple' | 'iam'): Record<string, string> => ({
+      HTTP_API_RESPONSE_MODE: responseMode,
+      ...(metricsNamespace ? { METRICS_NAMESPACE: metricsNamespace } : {}),
+    });
     const rustFunction = (fid: string, binaryName: string, role: iam.Role, environment: Record<string, string>) => {
       const fn = new RustFunction(this, fid, {
         manifestPath,
@@ -129,6 +165,7 @@ export class LockedDownApi extends Construct {
     // ------------------------------------------------------------ secrets (header-secret, api-key)
     let headerAuthorizerFn: lambda.IFunction | undefined;
     let secretsKey: kms.Key | undefined;
+    let originProof: OriginProof | undefined;
     if (mode !== 'sigv4') {
       secretsKey = new kms.Key(this, 'SecretsKey', {
         description: `portcullis ${id} - origin secret and API key`,
@@ -145,30 +182,43 @@ export class LockedDownApi extends Construct {
       acknowledge(this.originSecret, [
         { id: 'AwsSolutions-SMG4', reason: 'Rotated with the zero-downtime two-line runbook (docs/infra.md); a rotation Lambda cannot redeploy the CloudFront header.' },
       ]);
-      const parameterName = `/aws/reference/secretsmanager/${secretName}`;
+      originProof = {
+        parameterName: `/aws/reference/secretsmanager/${secretName}`,
+        secret: this.originSecret,
+        key: secretsKey,
+        cacheTtlSeconds: String((props.secretCacheTtl ?? Duration.minutes(5)).toSeconds()),
+      };
+    }
+    if (originProof && !composed) {
       const role = this.lambdaRole('HeaderSecretAuthorizerRole');
-      role.addToPolicy(new iam.PolicyStatement({
-        sid: 'ReadTheOneParameter',
-        actions: ['ssm:GetParameter'],
-        resources: [stack.formatArn({ service: 'ssm', resource: 'parameter', resourceName: parameterName.slice(1) })],
-      }));
-      role.addToPolicy(new iam.PolicyStatement({
-        sid: 'ThroughTheSecretsManagerReference',
-        actions: ['secretsmanager:GetSecretValue'],
-        resources: [this.originSecret.secretArn],
-      }));
-      role.addToPolicy(new iam.PolicyStatement({
-        sid: 'DecryptItsKey',
-        actions: ['kms:Decrypt'],
-        resources: [secretsKey.keyArn],
-        conditions: { StringEquals: { 'kms:ViaService': `secretsmanager.${Aws.REGION}.amazonaws.com` } },
-      }));
+      this.grantOriginSecret(role, originProof);
       headerAuthorizerFn = rustFunction('HeaderSecretAuthorizer', 'header-secret-authorizer', role, {
-        SECRET_PARAMETER_NAME: parameterName,
+        SECRET_PARAMETER_NAME: originProof.parameterName,
         SECRET_HEADER_NAME: headerName,
-        SECRET_CACHE_TTL_SECONDS: String((props.secretCacheTtl ?? Duration.minutes(5)).toSeconds()),
+        SECRET_CACHE_TTL_SECONDS: originProof.cacheTtlSeconds,
+        // Its decision is the same for every route: a simple answer is safe to cache by header.
+        ...dialect('simple'),
       });
     }
+    // The caller authorizer's function: in header-secret mode with the origin proof, the same
+    // secret, header and refresh interval as the header-secret authorizer would use.
+    const callerFn = caller ? this.callerFunction(caller, rustFunction, {
+      // The policy covers every route the caller may use: safe for API Gateway's decision cache.
+      ...dialect('iam'),
+      ...(composed ? {
+        ORIGIN_SECRET_PARAMETER_NAME: originProof!.parameterName,
+        ORIGIN_SECRET_HEADER_NAME: headerName,
+        ORIGIN_SECRET_CACHE_TTL_SECONDS: originProof!.cacheTtlSeconds,
+        TRUST_CLOUDFRONT_VIEWER_HEADERS: String(trustViewerHeaders),
+      } : {}),
+    }, composed ? originProof : undefined) : undefined;
+    // What the caller's decision reads besides the route: its credential, the viewer address
+    // when tenant CIDR rules read it. The origin header comes first where the function checks it.
+    const callerHeaders = callerFn ? [
+      ...(composed ? [headerName] : []),
+      callerFn.credentialHeader,
+      ...(trustViewerHeaders ? ['CloudFront-Viewer-Address'] : []),
+    ] : [];
     if (mode === 'api-key') {
       this.apiKeySecret = new secretsmanager.Secret(this, 'ApiKeySecret', {
         secretName: `${stack.stackName}-${id}-api-key`,
@@ -185,20 +235,43 @@ export class LockedDownApi extends Construct {
       : undefined;
 
     // ------------------------------------------------------------ HTTP API
-    const httpAuthorizer: apigwv2.IHttpRouteAuthorizer = mode === 'sigv4'
-      ? new apigwv2Authorizers.HttpIamAuthorizer()
-      : new apigwv2Authorizers.HttpLambdaAuthorizer('header-secret', headerAuthorizerFn!, {
+    let httpAuthorizer: apigwv2.IHttpRouteAuthorizer;
+    if (mode === 'sigv4') {
+      httpAuthorizer = new apigwv2Authorizers.HttpIamAuthorizer();
+    } else if (composed) {
+      // IAM policy answers, not simple ones: a simple answer holds for one route and path, yet
+      // API Gateway reuses a cached answer for every route - and on the $default route
+      // $context.routeKey is "$default" for every path, so not even the route key would separate
+      // them. The policy names every route the caller may use; API Gateway evaluates it per request.
+      httpAuthorizer = new apigwv2Authorizers.HttpLambdaAuthorizer(caller!.kind, callerFn!.fn, {
+        authorizerName: caller!.kind,
+        identitySource: callerHeaders.map((h) => `$request.header.${h}`),
+        responseTypes: [apigwv2Authorizers.HttpLambdaResponseType.IAM],
+        resultsCacheTtl: resultTtl,
+      });
+    } else {
+      httpAuthorizer = new apigwv2Authorizers.HttpLambdaAuthorizer('header-secret', headerAuthorizerFn!, {
         authorizerName: 'header-secret',
         // The decision does not depend on the route: the header alone keys the cache.
         identitySource: [`$request.header.${headerName}`],
         responseTypes: [apigwv2Authorizers.HttpLambdaResponseType.SIMPLE],
         resultsCacheTtl: resultTtl,
       });
+    }
     this.httpApi = new apigwv2.HttpApi(this, 'HttpApi', {
       description: 'portcullis HTTP API - reachable only through CloudFront',
       defaultIntegration: new apigwv2Integrations.HttpLambdaIntegration('Backend', backend),
       defaultAuthorizer: httpAuthorizer,
     });
+    if (composed) {
+      // HttpLambdaAuthorizer picks payload 1.0 for IAM answers; the functions read the 2.0 event
+      // (routeArn, HTTP_API_RESPONSE_MODE) as the SAM template configures it.
+      for (const child of this.httpApi.node.findAll()) {
+        if (child instanceof apigwv2.CfnAuthorizer) {
+          child.authorizerPayloadFormatVersion = '2.0';
+        }
+      }
+    }
     const httpLogs = new logs.LogGroup(this, 'HttpApiAccessLogs', { retention: logs.RetentionDays.ONE_YEAR });
     checkovSkip(httpLogs, [['CKV_AWS_158', 'Access logs hold request metadata only (no headers, no bodies).']]);
     const httpStage = this.httpApi.defaultStage!.node.defaultChild as apigwv2.CfnStage;
@@ -227,7 +300,7 @@ export class LockedDownApi extends Construct {
     let restMethodOptions: apigw.MethodOptions;
     if (mode === 'sigv4') {
       restMethodOptions = { authorizationType: apigw.AuthorizationType.IAM };
-    } else if (mode === 'header-secret') {
+    } else if (mode === 'header-secret' && !composed) {
       restMethodOptions = {
         authorizer: new apigw.RequestAuthorizer(this, 'RestHeaderSecretAuthorizer', {
           authorizerName: 'header-secret',
@@ -237,7 +310,18 @@ export class LockedDownApi extends Construct {
         }),
       };
     } else {
-      restMethodOptions = { apiKeyRequired: true, authorizer: this.callerAuthorizer(props, rustFunction, resultTtl) };
+      const authorizer = callerFn && new apigw.RequestAuthorizer(this, caller!.kind === 'jwt' ? 'RestJwtAuthorizer' : 'RestRequestAuthorizer', {
+        authorizerName: caller!.kind,
+        handler: callerFn.fn,
+        // jwt: the policy covers every route the token may use, so no route in the key.
+        // request: tenant rules grant routes, the method and resource are part of the key.
+        identitySources: [
+          ...callerHeaders.map((h) => apigw.IdentitySource.header(h)),
+          ...(caller!.kind === 'request' ? [apigw.IdentitySource.context('httpMethod'), apigw.IdentitySource.context('resourcePath')] : []),
+        ],
+        resultsCacheTtl: resultTtl,
+      });
+      restMethodOptions = { apiKeyRequired: mode === 'api-key', authorizer };
     }
     // ES2000 (access log setting), as CKV_AWS_76 below: needs the account-wide CloudWatch role.
     cfnLintIgnore(this.restApi.deploymentStage, ['ES2000']);
@@ -274,12 +358,25 @@ export class LockedDownApi extends Construct {
         : mode === 'api-key' ? { 'x-api-key': this.apiKeySecret!.secretValue.unsafeUnwrap() }
           : {};
     const executeApiDomain = (apiId: string) => `${apiId}.execute-api.${Aws.REGION}.${Aws.URL_SUFFIX}`;
+    // CloudFront adds its own headers only when a policy names them, and a policy names them only
+    // next to a list of viewer headers or next to all of them - Host included, which execute-api
+    // refuses; the managed AllViewerExceptHostHeader cannot be extended. So a list: the tenant key,
+    // Content-Type and the viewer facts (10 names, the default quota per policy).
+    const originRequestPolicy = trustViewerHeaders
+      ? new cloudfront.OriginRequestPolicy(this, 'ViewerHeadersOriginRequestPolicy', {
+        comment: 'portcullis - the tenant key, Content-Type and CloudFront\'s viewer facts',
+        headerBehavior: cloudfront.OriginRequestHeaderBehavior.allowList(
+          callerFn!.credentialHeader, 'content-type', ...CLOUDFRONT_VIEWER_HEADERS),
+        cookieBehavior: cloudfront.OriginRequestCookieBehavior.all(),
+        queryStringBehavior: cloudfront.OriginRequestQueryStringBehavior.all(),
+      })
+      : ALL_VIEWER_EXCEPT_HOST;
     const behavior = (origin: cloudfront.IOrigin): cloudfront.BehaviorOptions => ({
       origin,
       viewerProtocolPolicy: cloudfront.ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
       allowedMethods: cloudfront.AllowedMethods.ALLOW_ALL,
       cachePolicy: CACHING_DISABLED,
-      originRequestPolicy: ALL_VIEWER_EXCEPT_HOST,
+      originRequestPolicy,
       edgeLambdas,
     });
     this.distribution = new cloudfront.Distribution(this, 'Distribution', {
@@ -377,36 +474,60 @@ export class LockedDownApi extends Construct {
     return fn;
   }
 
-  private callerAuthorizer(
-    props: LockedDownApiProps,
+  /**
+   * The origin secret, read the way the header-secret authorizer reads it: SSM's Secrets Manager
+   * reference path, the secret itself (SSM resolves it with the caller's rights), its key through
+   * Secrets Manager only.
+   */
+  private grantOriginSecret(role: iam.Role, proof: OriginProof) {
+    const stack = Stack.of(this);
+    role.addToPolicy(new iam.PolicyStatement({
+      sid: 'ReadTheOneParameter',
+      actions: ['ssm:GetParameter'],
+      resources: [stack.formatArn({ service: 'ssm', resource: 'parameter', resourceName: proof.parameterName.slice(1) })],
+    }));
+    role.addToPolicy(new iam.PolicyStatement({
+      sid: 'ThroughTheSecretsManagerReference',
+      actions: ['secretsmanager:GetSecretValue'],
+      resources: [proof.secret.secretArn],
+    }));
+    role.addToPolicy(new iam.PolicyStatement({
+      sid: 'DecryptItsKey',
+      actions: ['kms:Decrypt'],
+      resources: [proof.key.keyArn],
+      conditions: { StringEquals: { 'kms:ViaService': `secretsmanager.${Aws.REGION}.amazonaws.com` } },
+    }));
+  }
+
+  /**
+   * The caller authorizer's function with its settings, plus `shared` (the dialect and, in
+   * header-secret mode, the origin proof, whose read grants `proof` adds to the role); and the
+   * header carrying the caller's credential, which the decision cache must be keyed on.
+   */
+  private callerFunction(
+    caller: CallerAuthorizer,
     rustFunction: (fid: string, bin: string, role: iam.Role, env: Record<string, string>) => lambda.Function,
-    resultTtl: Duration,
-  ): apigw.IAuthorizer | undefined {
-    const caller = props.callerAuthorizer;
-    if (!caller) {
-      return undefined;
-    }
+    shared: Record<string, string>,
+    proof: OriginProof | undefined,
+  ): { fn: lambda.Function; credentialHeader: string } {
     const stack = Stack.of(this);
     if (caller.kind === 'jwt') {
+      if (caller.audience.length === 0) {
+        throw new Error('the jwt caller authorizer needs at least one audience (JWT_AUDIENCE)');
+      }
       const env: Record<string, string> = {
         JWT_ISSUER: caller.issuer,
         JWT_AUDIENCE: caller.audience.join(','),
         JWT_ALGORITHMS: (caller.algorithms ?? ['RS256']).join(','),
+        ...(caller.jwksUri ? { JWT_JWKS_URI: caller.jwksUri } : {}),
+        ...shared,
       };
-      if (caller.audience.length === 0) {
-        throw new Error('the jwt caller authorizer needs at least one audience (JWT_AUDIENCE)');
+      const role = this.lambdaRole('JwtAuthorizerRole');
+      if (proof) {
+        this.grantOriginSecret(role, proof);
       }
-      if (caller.jwksUri) {
-        env.JWT_JWKS_URI = caller.jwksUri;
-      }
-      const fn = rustFunction('JwtAuthorizer', 'jwt-authorizer', this.lambdaRole('JwtAuthorizerRole'), env);
-      return new apigw.RequestAuthorizer(this, 'RestJwtAuthorizer', {
-        authorizerName: 'jwt',
-        handler: fn,
-        // The policy covers every route the token may use, so the token alone keys the cache.
-        identitySources: [apigw.IdentitySource.header('Authorization')],
-        resultsCacheTtl: resultTtl,
-      });
+      // JWT_TOKEN_SOURCES stays at its default, header:authorization.
+      return { fn: rustFunction('JwtAuthorizer', 'jwt-authorizer', role, env), credentialHeader: 'Authorization' };
     }
     const role = this.lambdaRole('RequestAuthorizerRole');
     role.addToPolicy(new iam.PolicyStatement({
@@ -425,22 +546,16 @@ export class LockedDownApi extends Construct {
       reason: 'The rules parameter may be a SecureString under any key (aws/ssm by default); kms:Decrypt is limited to calls made through SSM.',
       appliesTo: [`Resource::${nagFinding(stack, stack.formatArn({ service: 'kms', resource: 'key', resourceName: '*' }))}`],
     }]);
+    if (proof) {
+      this.grantOriginSecret(role, proof);
+    }
     const identityHeader = (caller.identityHeader ?? 'x-tenant-key').toLowerCase();
     const fn = rustFunction('RequestAuthorizer', 'request-authorizer', role, {
       RULES_PARAMETER_NAME: caller.rulesParameterName,
       API_KEY_HEADER: identityHeader,
+      ...shared,
     });
-    return new apigw.RequestAuthorizer(this, 'RestRequestAuthorizer', {
-      authorizerName: 'request',
-      handler: fn,
-      // Tenant rules grant routes: the method and resource are part of the cache key.
-      identitySources: [
-        apigw.IdentitySource.header(identityHeader),
-        apigw.IdentitySource.context('httpMethod'),
-        apigw.IdentitySource.context('resourcePath'),
-      ],
-      resultsCacheTtl: resultTtl,
-    });
+    return { fn, credentialHeader: identityHeader };
   }
 
   /**
@@ -537,6 +652,16 @@ export class LockedDownApi extends Construct {
     }]);
     return role;
   }
+}
+
+/** Where the origin secret is and how often an authorizer re-reads it. */
+interface OriginProof {
+  /** The SSM path of the secret (`/aws/reference/secretsmanager/<name>`). */
+  readonly parameterName: string;
+  readonly secret: secretsmanager.ISecret;
+  readonly key: kms.IKey;
+  /** SECRET_CACHE_TTL_SECONDS / ORIGIN_SECRET_CACHE_TTL_SECONDS. */
+  readonly cacheTtlSeconds: string;
 }
 
 /** Helper for outputs: the execute-api URL of the HTTP API's $default stage. */
