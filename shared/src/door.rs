@@ -350,3 +350,6 @@ pub async fn run<S: SecretSource, C: CallerCheck>(
     ))
     .await
 }
+
+#[cfg(test)]
+mod tests;
