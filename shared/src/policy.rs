@@ -4,6 +4,14 @@
 //! [`PolicyBuilder`] turns allowed/denied [`RoutePattern`]s into a [`PolicyDocument`] that covers
 //! the whole API, because API Gateway caches one authorizer result per identity source and
 //! reuses it for every method of the API. API Gateway's limits are enforced with typed errors.
+//!
+//! The route language: `*` covers every route. In `VERB /path` the verb `*` (or `ANY`) stands
+//! for each of [`HTTP_METHODS`], and each `*` of the path covers one or more characters, `/`
+//! included (rendered as IAM `?*`), so `GET /orders/*` covers `/orders/7` and `/orders/7/items`
+//! but not `/orders` or `/orders/`. A path with a dot segment (`.`, `..`) or an empty segment
+//! (`//`) is covered by no path pattern, only by `*`: a policy with path patterns carries a
+//! Deny of [`UNSAFE_PATH_PATTERNS`]. API Gateway documents no normalisation of such paths, and
+//! CloudFront forwards the raw path to the origin, where a backend may resolve `..`.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -14,6 +22,15 @@ use serde_json::Value;
 
 /// The longest `Resource` ARN this crate emits; longer ones are refused, never truncated.
 pub const MAX_RESOURCE_LEN: usize = 512;
+
+/// The methods a `*` verb stands for: those API Gateway routes. IAM's `*` would run on into the
+/// path (`*/health` matches `GET/admin/health`), so a `*` verb is rendered once per method.
+pub const HTTP_METHODS: [&str; 7] = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"];
+
+/// IAM patterns (after `<api-id>/<stage>/`) that together match exactly the `VERB/path` routes
+/// whose request path has a dot segment (`.`, `..`) or an empty segment (`//`, including a
+/// path starting with `//`). The verb never holds `/`, so `/` before `.` is a segment start.
+pub const UNSAFE_PATH_PATTERNS: [&str; 5] = ["*/./*", "*/.", "*/../*", "*/..", "*//*"];
 
 /// Why a `methodArn` could not be parsed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -208,33 +225,48 @@ impl ApiScope {
         )
     }
 
-    /// The resource ARN for a route pattern in this API stage.
-    pub fn resource(&self, route: &RoutePattern) -> String {
-        let mut arn = self.prefix();
+    /// The resource ARNs for a route pattern in this API stage: one, or for a `*` verb one per
+    /// method of [`HTTP_METHODS`]. Each `*` of an HTTP path is rendered `?*` (one or more
+    /// characters).
+    pub fn resources(&self, route: &RoutePattern) -> Vec<String> {
+        let prefix = self.prefix();
         match route {
-            RoutePattern::Any if self.named_routes => arn.push('*'),
-            RoutePattern::Any => arn.push_str("*/*"),
+            RoutePattern::Any if self.named_routes => vec![format!("{prefix}*")],
+            RoutePattern::Any => vec![format!("{prefix}*/*")],
             RoutePattern::Http { verb, path } => {
-                arn.push_str(verb);
-                arn.push('/');
-                arn.push_str(path);
+                let path = path.replace('*', "?*");
+                let one = [verb.as_str()];
+                let verbs = if verb == "*" { &HTTP_METHODS[..] } else { &one };
+                verbs
+                    .iter()
+                    .map(|verb| format!("{prefix}{verb}/{path}"))
+                    .collect()
             }
-            RoutePattern::Named(key) => arn.push_str(key),
+            RoutePattern::Named(key) => vec![format!("{prefix}{key}")],
         }
-        arn
+    }
+
+    /// [`UNSAFE_PATH_PATTERNS`] in this API stage: the resources of the Deny that comes with
+    /// path patterns.
+    pub fn unsafe_path_resources(&self) -> Vec<String> {
+        let prefix = self.prefix();
+        UNSAFE_PATH_PATTERNS
+            .iter()
+            .map(|p| format!("{prefix}{p}"))
+            .collect()
     }
 }
 
-/// A set of routes a statement applies to, with IAM `*` wildcards.
+/// A set of routes a statement applies to, with `*` wildcards (see the module docs).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RoutePattern {
-    /// Every route of the API stage.
+    /// Every route of the API stage, whatever its path.
     Any,
     /// `VERB /path`; `verb` is `*` or an upper-case method, `path` has no leading `/`.
     Http {
         /// `*` or an upper-case HTTP method.
         verb: String,
-        /// Path without its leading slash; may contain `*`.
+        /// Path without its leading slash; each `*` covers one or more characters. Never `?`.
         path: String,
     },
     /// A WebSocket route key (`$connect`) or `*`.
@@ -243,7 +275,8 @@ pub enum RoutePattern {
 
 impl RoutePattern {
     /// Parses `"GET /orders/*"`, `"* /admin/*"`, `"ANY /x"` (same as `*`), `"*"` (whole API),
-    /// or a WebSocket route key such as `"$connect"`.
+    /// or a WebSocket route key such as `"$connect"`. `?` (IAM's one-character wildcard) is
+    /// refused.
     pub fn parse(pattern: &str) -> Result<Self, PolicyError> {
         let invalid = |reason| PolicyError::InvalidRoute {
             pattern: pattern.to_owned(),
@@ -252,6 +285,9 @@ impl RoutePattern {
         let trimmed = pattern.trim();
         if trimmed == "*" {
             return Ok(Self::Any);
+        }
+        if trimmed.contains('?') {
+            return Err(invalid(QUESTION_MARK));
         }
         let Some((verb, path)) = trimmed.split_once(' ') else {
             if trimmed.starts_with('$') && trimmed.len() > 1 && !trimmed.contains('/') {
@@ -277,6 +313,18 @@ impl RoutePattern {
         })
     }
 }
+
+impl fmt::Display for RoutePattern {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Any => f.write_str("*"),
+            Self::Http { verb, path } => write!(f, "{verb} /{path}"),
+            Self::Named(key) => f.write_str(key),
+        }
+    }
+}
+
+const QUESTION_MARK: &str = "? is IAM's one-character wildcard and not allowed in a route";
 
 /// `Allow` or `Deny`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -432,7 +480,10 @@ impl PolicyBuilder {
         Ok(self)
     }
 
-    /// Renders the document, Deny statement first, resources de-duplicated in given order.
+    /// Renders the document, resources de-duplicated in given order: the Deny statement, then
+    /// the Deny of [`UNSAFE_PATH_PATTERNS`] when some Allow (conditional or not) names an HTTP
+    /// path and no unconditional Allow is the whole API, then the Allow statement, then the
+    /// conditional statements.
     pub fn build(self) -> Result<PolicyDocument, PolicyError> {
         let mut statements = Vec::new();
         for (effect, routes) in [(Effect::Deny, &self.deny), (Effect::Allow, &self.allow)] {
@@ -441,9 +492,10 @@ impl PolicyBuilder {
             }
             let mut resources: Vec<String> = Vec::with_capacity(routes.len());
             for route in routes {
-                let arn = self.resource(route)?;
-                if !resources.contains(&arn) {
-                    resources.push(arn);
+                for arn in self.resources(route)? {
+                    if !resources.contains(&arn) {
+                        resources.push(arn);
+                    }
                 }
             }
             statements.push(Statement {
@@ -453,11 +505,29 @@ impl PolicyBuilder {
                 condition: None,
             });
         }
+        if self.has_path_grants() {
+            let resources = self.scope.unsafe_path_resources();
+            if let Some(len) = resources.iter().map(String::len).max()
+                && len > MAX_RESOURCE_LEN
+            {
+                return Err(PolicyError::ResourceTooLong { len });
+            }
+            let at = usize::from(!self.deny.is_empty());
+            statements.insert(
+                at,
+                Statement {
+                    action: "execute-api:Invoke",
+                    effect: Effect::Deny,
+                    resources,
+                    condition: None,
+                },
+            );
+        }
         for (effect, route, condition) in &self.conditional {
             statements.push(Statement {
                 action: "execute-api:Invoke",
                 effect: *effect,
-                resources: vec![self.resource(route)?],
+                resources: self.resources(route)?,
                 condition: Some(condition.clone()),
             });
         }
@@ -470,12 +540,34 @@ impl PolicyBuilder {
         })
     }
 
-    fn resource(&self, route: &RoutePattern) -> Result<String, PolicyError> {
-        let arn = self.scope.resource(route);
-        if arn.len() > MAX_RESOURCE_LEN {
-            return Err(PolicyError::ResourceTooLong { len: arn.len() });
+    fn has_path_grants(&self) -> bool {
+        let conditional = self
+            .conditional
+            .iter()
+            .filter(|(effect, ..)| *effect == Effect::Allow)
+            .map(|(_, route, _)| route);
+        let paths = self
+            .allow
+            .iter()
+            .chain(conditional)
+            .any(|r| matches!(r, RoutePattern::Http { .. }));
+        paths && !self.allow.contains(&RoutePattern::Any)
+    }
+
+    fn resources(&self, route: &RoutePattern) -> Result<Vec<String>, PolicyError> {
+        if route.to_string().contains('?') {
+            return Err(PolicyError::InvalidRoute {
+                pattern: route.to_string(),
+                reason: QUESTION_MARK,
+            });
         }
-        Ok(arn)
+        let arns = self.scope.resources(route);
+        for arn in &arns {
+            if arn.len() > MAX_RESOURCE_LEN {
+                return Err(PolicyError::ResourceTooLong { len: arn.len() });
+            }
+        }
+        Ok(arns)
     }
 }
 

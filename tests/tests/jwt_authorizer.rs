@@ -175,7 +175,7 @@ async fn every_allowed_algorithm_passes_and_every_attack_is_refused() {
     let get = rest_arn("GET", "orders/42");
     let expected_allow = json!({
         "principalId": "user-1",
-        "policyDocument": policy("Allow", &[rest_resource("GET/orders/*")]),
+        "policyDocument": grants_policy(&[rest_resource("GET/orders/?*")]),
         "context": {"scope": "orders:read profile", "sub": "user-1"}
     });
     for (alg, _) in ALL_ALGS {
@@ -265,7 +265,7 @@ async fn every_allowed_algorithm_passes_and_every_attack_is_refused() {
         .unwrap();
     assert_eq!(
         write,
-        json!({"principalId": "user-1", "policyDocument": policy("Allow", &[rest_resource("POST/orders")]),
+        json!({"principalId": "user-1", "policyDocument": grants_policy(&[rest_resource("POST/orders")]),
                "context": {"scope": "orders:write", "sub": "user-1"}})
     );
     let none = lambda
@@ -648,20 +648,26 @@ async fn sample_events_match_expected() {
             Ok(v) if v.get("isAuthorized") == Some(&json!(true)) => "Allow",
             Ok(v) if v.get("isAuthorized").is_some() => "Deny",
             Ok(v) => {
-                // IAM response: allowed iff an Allow resource matches this method ARN.
+                // IAM response: allowed iff an Allow resource and no Deny resource matches this
+                // method ARN (IAM wildcards).
                 let arn = event["methodArn"].as_str().unwrap();
-                let allows = v["policyDocument"]["Statement"]
-                    .as_array()
-                    .unwrap()
-                    .iter()
-                    .any(|s| {
-                        s["Effect"] == "Allow"
-                            && s["Resource"].as_array().unwrap().iter().any(|r| {
-                                let r = r.as_str().unwrap();
-                                r == arn || r.strip_suffix('*').is_some_and(|p| arn.starts_with(p))
-                            })
-                    });
-                if allows { "Allow" } else { "Deny" }
+                let hit = |effect: &str| {
+                    v["policyDocument"]["Statement"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .any(|s| {
+                            s["Effect"] == effect
+                                && s["Resource"].as_array().unwrap().iter().any(|r| {
+                                    portcullis::policy::wildcard_match(r.as_str().unwrap(), arn)
+                                })
+                        })
+                };
+                if hit("Allow") && !hit("Deny") {
+                    "Allow"
+                } else {
+                    "Deny"
+                }
             }
         };
         assert_eq!(verdict, outcome.as_str().unwrap(), "{file}: {got:?}");

@@ -142,8 +142,10 @@ async fn every_sample_event_against_moto() {
         json!({
             "principalId": "acme",
             "policyDocument": {"Version": "2012-10-17", "Statement": [{
+                "Action": "execute-api:Invoke", "Effect": "Deny",
+                "Resource": [arn("*/./*"), arn("*/."), arn("*/../*"), arn("*/.."), arn("*//*")]}, {
                 "Action": "execute-api:Invoke", "Effect": "Allow",
-                "Resource": [arn("GET/orders"), arn("GET/orders/*"), arn("POST/orders"), arn("$connect")]}]},
+                "Resource": [arn("GET/orders"), arn("GET/orders/?*"), arn("POST/orders"), arn("$connect")]}]},
             "context": {"tenantId": "acme", "tier": "gold", "plan": "enterprise", "maxPageSize": 100, "beta": false},
             "usageIdentifierKey": "pcDemoAcmeUsagePlanKey0000000000000001"
         })

@@ -305,11 +305,27 @@ mod tests {
         assert_eq!(d.principal_id, "user-7");
         assert_eq!(
             serde_json::to_value(&d.policy).unwrap(),
-            json!({"Version": "2012-10-17", "Statement": [{"Action": "execute-api:Invoke", "Effect": "Allow",
+            json!({"Version": "2012-10-17", "Statement": [{"Action": "execute-api:Invoke", "Effect": "Deny",
+                "Resource": ["arn:aws:execute-api:eu-west-1:123456789012:a1b2c3/prod/*/./*",
+                             "arn:aws:execute-api:eu-west-1:123456789012:a1b2c3/prod/*/.",
+                             "arn:aws:execute-api:eu-west-1:123456789012:a1b2c3/prod/*/../*",
+                             "arn:aws:execute-api:eu-west-1:123456789012:a1b2c3/prod/*/..",
+                             "arn:aws:execute-api:eu-west-1:123456789012:a1b2c3/prod/*//*"]},
+                {"Action": "execute-api:Invoke", "Effect": "Allow",
                 "Resource": ["arn:aws:execute-api:eu-west-1:123456789012:a1b2c3/prod/GET/health",
-                             "arn:aws:execute-api:eu-west-1:123456789012:a1b2c3/prod/GET/orders/*"]}]})
+                             "arn:aws:execute-api:eu-west-1:123456789012:a1b2c3/prod/GET/orders/?*"]}]})
         );
         assert!(d.policy.allows(&req.method_arn));
+        let other = |path: &str| {
+            let arn = format!("arn:aws:execute-api:eu-west-1:123456789012:a1b2c3/prod/GET/{path}");
+            d.policy
+                .allows(&portcullis::policy::MethodArn::parse(&arn).unwrap())
+        };
+        assert!(other("orders/42/items"));
+        assert!(!other("orders/"));
+        assert!(!other("orders"));
+        assert!(!other("orders/../admin"));
+        assert!(!other("orders//42"));
         let d = policy
             .decide(&verified(&["orders:write"], json!({})), &req, &[])
             .unwrap();
@@ -329,12 +345,13 @@ mod tests {
         let open = RoutePolicy::new(None).unwrap();
         let d = open.decide(&verified(&[], json!({})), &req, &[]).unwrap();
         assert!(d.policy.allows(&req.method_arn));
-        assert!(
-            RoutePolicy::new(Some(
-                RouteScopes::parse_json(r#"{"get /x": []}"#, ScopeMode::Any).unwrap()
-            ))
-            .is_err()
-        );
+        for bad in [r#"{"get /x": []}"#, r#"{"GET /orders/?": []}"#] {
+            assert!(
+                RoutePolicy::new(Some(RouteScopes::parse_json(bad, ScopeMode::Any).unwrap()))
+                    .is_err(),
+                "{bad}"
+            );
+        }
     }
 
     #[test]
@@ -367,12 +384,13 @@ mod tests {
         let d = policy
             .decide(&verified(&["r"], json!({})), &rest, &[])
             .unwrap();
-        let resources = &serde_json::to_value(&d.policy).unwrap()["Statement"][0]["Resource"];
+        let statements = serde_json::to_value(&d.policy).unwrap()["Statement"].clone();
+        assert_eq!(statements[0]["Effect"], "Deny", "dot and empty segments");
         assert_eq!(
-            resources,
-            &json!([
+            statements[1]["Resource"],
+            json!([
                 "arn:aws:execute-api:eu-west-1:123456789012:a1b2c3/prod/$default",
-                "arn:aws:execute-api:eu-west-1:123456789012:a1b2c3/prod/GET/orders/*"
+                "arn:aws:execute-api:eu-west-1:123456789012:a1b2c3/prod/GET/orders/?*"
             ])
         );
     }

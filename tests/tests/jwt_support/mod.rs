@@ -313,3 +313,15 @@ pub fn policy(effect: &str, resources: &[String]) -> Value {
     json!({"Version": "2012-10-17", "Statement": [
         {"Action": "execute-api:Invoke", "Effect": effect, "Resource": resources}]})
 }
+
+/// A REST policy allowing route patterns: the Deny of paths with a dot or empty segment, then
+/// the Allow of `resources`.
+pub fn grants_policy(resources: &[String]) -> Value {
+    let deny: Vec<String> = ["*/./*", "*/.", "*/../*", "*/..", "*//*"]
+        .iter()
+        .map(|p| rest_resource(p))
+        .collect();
+    json!({"Version": "2012-10-17", "Statement": [
+        {"Action": "execute-api:Invoke", "Effect": "Deny", "Resource": deny},
+        {"Action": "execute-api:Invoke", "Effect": "Allow", "Resource": resources}]})
+}

@@ -76,12 +76,22 @@ fn rest(key: Option<&str>) -> Value {
         "requestContext": {"identity": {"sourceIp": "192.0.2.1"}}})
 }
 
+/// `Allow` when the policy has an Allow statement (a grants policy also carries the Deny of
+/// dot and empty path segments), else the effect of its statement.
 fn effect(response: &Result<Value, Refusal>) -> String {
     match response {
-        Ok(v) => v["policyDocument"]["Statement"][0]["Effect"]
-            .as_str()
-            .unwrap()
-            .to_owned(),
+        Ok(v) => {
+            let statements = v["policyDocument"]["Statement"].as_array().unwrap();
+            let effects: Vec<&str> = statements
+                .iter()
+                .map(|s| s["Effect"].as_str().unwrap())
+                .collect();
+            if effects.contains(&"Allow") {
+                "Allow".to_owned()
+            } else {
+                effects[0].to_owned()
+            }
+        }
         Err(e) => format!("error: {e}"),
     }
 }
@@ -286,8 +296,12 @@ async fn http_api_simple_and_iam_modes() {
         .await
         .unwrap();
     assert_eq!(
-        response["policyDocument"]["Statement"][0]["Resource"],
-        json!(["arn:aws:execute-api:eu-west-1:123456789012:api1/$default/GET/orders/*"])
+        response["policyDocument"]["Statement"][1]["Resource"],
+        json!(["arn:aws:execute-api:eu-west-1:123456789012:api1/$default/GET/orders/?*"])
+    );
+    assert_eq!(
+        response["policyDocument"]["Statement"][0]["Effect"],
+        json!("Deny")
     );
 }
 

@@ -1,9 +1,11 @@
-//! Grants: the routes a tenant may call, written `VERB /path` with IAM `*` wildcards.
+//! Grants: the routes a tenant may call, written `VERB /path` with `*` wildcards. The language
+//! is `portcullis::policy`'s: the verb `*` stands for each of the seven methods, in a path each
+//! `*` covers one or more characters, `/` included, and a path with a `.`, `..` or empty segment
+//! is covered by no path grant, only by `*`.
 
 use std::fmt;
 
-/// HTTP verbs API Gateway puts in a method ARN.
-const VERBS: [&str; 7] = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"];
+use portcullis::policy::HTTP_METHODS;
 
 /// One route a tenant may call.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -11,7 +13,7 @@ pub enum Grant {
     /// `*`: every route of the API.
     Any,
     /// `GET /orders/*`: `verb` is `*` or an upper-case HTTP method; `path` starts with `/` and
-    /// may hold `*` wildcards, which match any characters including `/` (IAM semantics).
+    /// may hold `*` wildcards, each covering one or more characters including `/`.
     Http {
         /// `*` or an upper-case HTTP method.
         verb: String,
@@ -38,10 +40,10 @@ impl Grant {
             }
             (Some(verb), Some(path), None) => {
                 let verb = if verb == "ANY" { "*" } else { verb };
-                if verb != "*" && !VERBS.contains(&verb) {
+                if verb != "*" && !HTTP_METHODS.contains(&verb) {
                     return Err(format!(
                         "verb {verb:?} is not one of * ANY {}",
-                        VERBS.join(" ")
+                        HTTP_METHODS.join(" ")
                     ));
                 }
                 if !path.starts_with('/') {
@@ -56,16 +58,6 @@ impl Grant {
             _ => Err(format!(
                 "expected \"VERB /path\", \"*\" or a route key like \"$connect\", got {text:?}"
             )),
-        }
-    }
-
-    /// The part of an execute-api resource after `<api-id>/<stage>/`: `GET/orders/*`, `*`,
-    /// `$connect`.
-    pub fn resource_suffix(&self) -> String {
-        match self {
-            Grant::Any => "*".to_owned(),
-            Grant::Http { verb, path } => format!("{verb}{path}"),
-            Grant::Named(key) => key.clone(),
         }
     }
 }
@@ -113,12 +105,15 @@ mod tests {
             Grant::parse("$connect"),
             Ok(Grant::Named("$connect".into()))
         );
-        assert_eq!(Grant::parse("* /").unwrap().resource_suffix(), "*/");
-        assert_eq!(Grant::parse("ANY /x").unwrap().resource_suffix(), "*/x");
-        assert_eq!(
-            Grant::parse("DELETE /a/*/b").unwrap().resource_suffix(),
-            "DELETE/a/*/b"
-        );
+        let http = |verb: &str, path: &str| {
+            Ok(Grant::Http {
+                verb: verb.into(),
+                path: path.into(),
+            })
+        };
+        assert_eq!(Grant::parse("* /"), http("*", "/"));
+        assert_eq!(Grant::parse("ANY /x"), http("*", "/x"));
+        assert_eq!(Grant::parse("DELETE /a/*/b"), http("DELETE", "/a/*/b"));
     }
 
     #[test]
@@ -131,6 +126,9 @@ mod tests {
             "GET /orders extra",
             "GET /orders/{id}",
             "GET /orders?x=1",
+            "GET /orders/?",
+            "* /?*",
+            "$conn?ct",
             "$",
         ] {
             assert!(Grant::parse(bad).is_err(), "{bad:?} accepted");

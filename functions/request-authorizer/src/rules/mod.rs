@@ -30,7 +30,9 @@ pub use eval::{Ambiguous, DenyReason, KeyLocation, Outcome, RuleInput};
 pub use grant::Grant;
 pub use input::request_time;
 pub use load::Format;
-pub use source_ip::{IpVerdict, SourceIpRules, parse_cidr};
+pub use source_ip::{
+    IpVerdict, SourceIpRules, canonical_ip, canonical_net, net_contains, parse_cidr,
+};
 
 use api_key::KeyIndex;
 

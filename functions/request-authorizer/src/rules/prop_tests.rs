@@ -1,7 +1,8 @@
-//! Property: for random grants and random method ARNs, the rendered policy allows an ARN iff
-//! one of the tenant's grants matches it under API Gateway's (IAM's) wildcard semantics. The
-//! evaluator here is written independently of `policy::wildcard_match`: a dynamic-programming
-//! matcher over the policy JSON as API Gateway would receive it.
+//! Property: for random grants and random method ARNs, the rendered policy, evaluated the way
+//! API Gateway evaluates it (IAM wildcards), allows an ARN iff one of the tenant's grants
+//! covers it under the grant language (`*` whole API; verb `*` one of the seven methods; in a
+//! path each `*` is one or more characters; no dot or empty segment). Both the evaluator (a dynamic-programming matcher over
+//! the policy JSON) and the grant language are written here independently of `policy`.
 
 use std::time::{Duration, SystemTime};
 
@@ -56,8 +57,18 @@ fn policy_allows(policy: &Value, arn: &str) -> bool {
     allowed
 }
 
+/// Grant path matching: each `*` of `pattern` stands for one or more characters, `/` included.
+fn path_match(pattern: &[char], text: &[char]) -> bool {
+    match pattern.split_first() {
+        None => text.is_empty(),
+        Some(('*', rest)) => (1..=text.len()).any(|n| path_match(rest, &text[n..])),
+        Some((c, rest)) => text.first() == Some(c) && path_match(rest, &text[1..]),
+    }
+}
+
 /// The reference: does one of the grants, as written in the document, cover `route`
-/// (`VERB/path` after `<api>/<stage>/`) of the tenant's own API stage?
+/// (`VERB/path` after `<api>/<stage>/`) of the tenant's own API stage? A path grant never
+/// covers a path with a `.` or `..` segment or an empty one (`//`).
 fn grant_matches(grants: &[String], api_stage: &str, arn: &str) -> bool {
     let Some(route) = arn
         .strip_prefix(PREFIX)
@@ -65,18 +76,28 @@ fn grant_matches(grants: &[String], api_stage: &str, arn: &str) -> bool {
     else {
         return false;
     };
+    let (verb, path) = route.split_once('/').unwrap();
+    let segments: Vec<&str> = path.split('/').collect();
+    let unsafe_path = segments
+        .iter()
+        .enumerate()
+        .any(|(i, s)| *s == "." || *s == ".." || (s.is_empty() && i + 1 != segments.len()));
+    let path: Vec<char> = format!("/{path}").chars().collect();
     grants.iter().any(|g| {
         if g == "*" {
             return true;
         }
-        let (verb, path) = g.split_once(' ').unwrap();
-        let verb = if verb == "ANY" { "*" } else { verb };
-        iam_match(&format!("{verb}/{}", &path[1..]), route)
+        let (grant_verb, grant_path) = g.split_once(' ').unwrap();
+        let methods = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"];
+        let any_verb = grant_verb == "*" || grant_verb == "ANY";
+        let verb_ok = grant_verb == verb || any_verb && methods.contains(&verb);
+        let grant_path: Vec<char> = grant_path.chars().collect();
+        verb_ok && !unsafe_path && path_match(&grant_path, &path)
     })
 }
 
 fn grant_strategy() -> impl Strategy<Value = String> {
-    let segment = prop::sample::select(vec!["orders", "items", "7", "a*", "*", "x*y", "*s"]);
+    let segment = prop::sample::select(vec!["orders", "items", "7", "a*", "*", "x*y", "*s", ""]);
     let verb = prop::sample::select(vec!["GET", "POST", "DELETE", "*", "ANY"]);
     prop_oneof![
         1 => Just("*".to_owned()),
@@ -86,8 +107,10 @@ fn grant_strategy() -> impl Strategy<Value = String> {
 }
 
 fn arn_strategy() -> impl Strategy<Value = String> {
-    let segment = prop::sample::select(vec!["orders", "items", "7", "a", "axy", "xy", "ss"]);
-    let verb = prop::sample::select(vec!["GET", "POST", "DELETE", "PUT"]);
+    let segment = prop::sample::select(vec![
+        "orders", "items", "7", "a", "axy", "xy", "ss", ".", "..", "", "a.b",
+    ]);
+    let verb = prop::sample::select(vec!["GET", "POST", "DELETE", "PUT", "PURGE"]);
     let scope = prop::sample::select(vec![
         "api1/prod/",
         "api1/prod/",

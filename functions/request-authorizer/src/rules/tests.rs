@@ -627,9 +627,17 @@ mod decisions {
             json!({
                 "principalId": "acme",
                 "policyDocument": {"Version": "2012-10-17", "Statement": [{
+                    "Action": "execute-api:Invoke", "Effect": "Deny",
+                    "Resource": [
+                        "arn:aws:execute-api:eu-west-1:123456789012:api1/prod/*/./*",
+                        "arn:aws:execute-api:eu-west-1:123456789012:api1/prod/*/.",
+                        "arn:aws:execute-api:eu-west-1:123456789012:api1/prod/*/../*",
+                        "arn:aws:execute-api:eu-west-1:123456789012:api1/prod/*/..",
+                        "arn:aws:execute-api:eu-west-1:123456789012:api1/prod/*//*"
+                    ]}, {
                     "Action": "execute-api:Invoke", "Effect": "Allow",
                     "Resource": [
-                        "arn:aws:execute-api:eu-west-1:123456789012:api1/prod/GET/orders/*",
+                        "arn:aws:execute-api:eu-west-1:123456789012:api1/prod/GET/orders/?*",
                         "arn:aws:execute-api:eu-west-1:123456789012:api1/prod/POST/orders"
                     ]}]},
                 "context": {"tenantId": "acme", "tier": "gold", "plan": "enterprise", "maxItems": 50, "beta": true},
@@ -654,7 +662,7 @@ mod decisions {
         assert!(!route_granted);
         assert!(!decision.policy.allows(&request.method_arn));
         assert_eq!(
-            rendered["policyDocument"]["Statement"][0]["Resource"]
+            rendered["policyDocument"]["Statement"][1]["Resource"]
                 .as_array()
                 .unwrap()
                 .len(),
