@@ -186,8 +186,8 @@ impl From<ApiGatewayCustomAuthorizerRequestTypeRequestIdentityClientCert> for Cl
             serial_number: c.serial_number,
             not_before: c.validity.not_before.as_deref().and_then(parse_cert_time),
             not_after: c.validity.not_after.as_deref().and_then(parse_cert_time),
+            sha256: c.client_cert_pem.as_deref().and_then(pem_sha256),
             pem: c.client_cert_pem,
-            sha256: None,
         }
     }
 }
@@ -200,10 +200,28 @@ impl From<ApiGatewayV2httpRequestContextAuthenticationClientCert> for ClientCert
             serial_number: c.serial_number,
             not_before: c.validity.not_before.as_deref().and_then(parse_cert_time),
             not_after: c.validity.not_after.as_deref().and_then(parse_cert_time),
+            sha256: c.client_cert_pem.as_deref().and_then(pem_sha256),
             pem: c.client_cert_pem,
-            sha256: None,
         }
     }
+}
+
+/// The lower-case hex SHA-256 of the DER certificate in `pem` (the first `CERTIFICATE` block);
+/// `None` when there is no such block or its base64 is invalid.
+pub fn pem_sha256(pem: &str) -> Option<String> {
+    use base64::Engine;
+    use sha2::Digest;
+    let body = pem
+        .split("-----BEGIN CERTIFICATE-----")
+        .nth(1)?
+        .split("-----END CERTIFICATE-----")
+        .next()?;
+    let b64: String = body.split_whitespace().collect();
+    let der = base64::engine::general_purpose::STANDARD.decode(b64).ok()?;
+    if der.is_empty() {
+        return None;
+    }
+    Some(hex::encode(sha2::Sha256::digest(&der)))
 }
 
 /// Parses a certificate validity time as API Gateway sends it (OpenSSL's print format,

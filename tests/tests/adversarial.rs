@@ -12,8 +12,8 @@
 //! counts for nothing. For the request-authorizer, no value (or only an empty one) means no
 //! key and answers `Unauthorized` (401); everything else that is not allowed is a Deny. A
 //! header name that is not an HTTP token (a space in it, say: API Gateway never forwards one)
-//! makes the event malformed: no decision is taken on it, the function answers an error
-//! (header-secret: `MalformedEvent`, 500; request-authorizer: `Unauthorized`, 401). A TOKEN
+//! makes the event malformed: no decision is taken on it, the function answers the
+//! `MalformedEvent` error (500, which API Gateway never caches), as every function does. A TOKEN
 //! event is allowed iff its `authorizationToken` is byte-for-byte a secret.
 //!
 //! Events are rendered the way API Gateway sends repeated headers: REST, WebSocket and payload
@@ -474,7 +474,7 @@ async fn request_authorizer_api_key_smuggling_never_allows() {
             };
             let answers = Answers {
                 missing: "Unauthorized",
-                malformed: "Unauthorized",
+                malformed: "Error(MalformedEvent)",
             };
             let expected = rule(&event, RA_HEADER, &[ACME_KEY], &answers);
             let actual = decision_for(&event, &lambda.invoke(&event).await);

@@ -201,3 +201,21 @@ fn malformed_events_are_clean_errors() {
         assert!(AuthorizerRequest::from_value(&event).is_err(), "{event}");
     }
 }
+
+#[test]
+fn pem_fingerprints_are_the_sha256_of_the_der() {
+    // "MIIB" decodes to the bytes 30 82 01; their SHA-256 (computed with `printf '\x30\x82\x01'
+    // | sha256sum`).
+    assert_eq!(
+        pem_sha256("-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n").as_deref(),
+        Some("ccf72380a62a235fbf5474c2a85f6f68d0a1398f2dada1b19df37e10d4aea723")
+    );
+    for bad in [
+        "",
+        "MIIB",
+        "-----BEGIN CERTIFICATE-----\n!!!\n-----END CERTIFICATE-----",
+        "-----BEGIN CERTIFICATE----------END CERTIFICATE-----",
+    ] {
+        assert_eq!(pem_sha256(bad), None, "{bad:?}");
+    }
+}

@@ -16,6 +16,8 @@ pub struct CertFacts<'a> {
     pub not_before: Option<SystemTime>,
     /// `validity.notAfter`; `None` when absent or unparseable (then the check fails).
     pub not_after: Option<SystemTime>,
+    /// Lower-case hex SHA-256 of the DER certificate, when known.
+    pub sha256: Option<&'a str>,
 }
 
 /// Why a certificate was refused.
@@ -37,6 +39,8 @@ pub enum CertVerdict {
     IssuerNotListed,
     /// Serial number not in the allowlist.
     SerialNotListed,
+    /// SHA-256 fingerprint not among the pinned ones (or unknown).
+    FingerprintNotPinned,
 }
 
 /// Allowlists of one tenant; `None` means "any". DNs compare exactly; serial numbers compare
@@ -46,6 +50,8 @@ pub struct ClientCertRules {
     pub(crate) subject_dn: Option<Vec<String>>,
     pub(crate) issuer_dn: Option<Vec<String>>,
     pub(crate) serial_numbers: Option<Vec<String>>,
+    /// Pinned fingerprints, normalised by [`normalize_fingerprint`].
+    pub(crate) sha256: Option<Vec<String>>,
 }
 
 impl ClientCertRules {
@@ -78,6 +84,14 @@ impl ClientCertRules {
                 return CertVerdict::SerialNotListed;
             }
         }
+        if let Some(pins) = &self.sha256
+            && cert
+                .sha256
+                .and_then(normalize_fingerprint)
+                .is_none_or(|f| !pins.contains(&f))
+        {
+            return CertVerdict::FingerprintNotPinned;
+        }
         CertVerdict::Pass
     }
 }
@@ -102,6 +116,18 @@ pub(crate) fn normalize_serial(serial: &str) -> Option<String> {
     Some(if trimmed.is_empty() { "0" } else { trimmed }.to_owned())
 }
 
+/// A SHA-256 fingerprint as 64 lower-case hex digits (`:` separators and case ignored);
+/// `None` if it is not one.
+pub(crate) fn normalize_fingerprint(text: &str) -> Option<String> {
+    let hex: String = text
+        .trim()
+        .chars()
+        .filter(|c| *c != ':')
+        .map(|c| c.to_ascii_lowercase())
+        .collect();
+    (hex.len() == 64 && hex.chars().all(|c| c.is_ascii_hexdigit())).then_some(hex)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -118,6 +144,7 @@ mod tests {
             serial_number: serial,
             not_before: Some(at(1_000)),
             not_after: Some(at(2_000)),
+            sha256: None,
         }
     }
 
@@ -126,7 +153,44 @@ mod tests {
             subject_dn: Some(vec!["CN=client.acme.example,O=Acme".into()]),
             issuer_dn: Some(vec!["CN=Acme Issuing CA,O=Acme".into()]),
             serial_numbers: Some(vec![normalize_serial("0A:1B:2c").unwrap()]),
+            sha256: None,
         }
+    }
+
+    #[test]
+    fn pinned_fingerprints_compare_in_any_case_and_with_separators() {
+        let pin = "01fbf94fef5569753420c349f49adbfd80af5275377816e3ab1fb371b29cb586";
+        let pinned = ClientCertRules {
+            sha256: Some(vec![pin.into()]),
+            ..ClientCertRules::default()
+        };
+        let with = |sha256| CertFacts {
+            sha256,
+            ..cert("0a1b2c")
+        };
+        let upper = pin.to_uppercase();
+        let colons = pin
+            .as_bytes()
+            .chunks(2)
+            .map(|c| std::str::from_utf8(c).unwrap())
+            .collect::<Vec<_>>()
+            .join(":");
+        for ok in [pin, upper.as_str(), colons.as_str()] {
+            assert_eq!(
+                pinned.check(Some(&with(Some(ok))), at(1_500)),
+                CertVerdict::Pass
+            );
+        }
+        let other = "ff".repeat(32);
+        for bad in [Some(other.as_str()), Some("01fb"), None] {
+            assert_eq!(
+                pinned.check(Some(&with(bad)), at(1_500)),
+                CertVerdict::FingerprintNotPinned,
+                "{bad:?}"
+            );
+        }
+        assert_eq!(normalize_fingerprint(&colons).as_deref(), Some(pin));
+        assert_eq!(normalize_fingerprint("zz"), None);
     }
 
     #[test]

@@ -72,6 +72,9 @@ pub(crate) struct RawClientCert {
     pub issuer_dn: Option<Vec<String>>,
     #[serde(default)]
     pub serial_numbers: Option<Vec<String>>,
+    /// Pinned SHA-256 fingerprints of the DER certificate.
+    #[serde(default)]
+    pub sha256: Option<Vec<String>>,
 }
 
 /// Extra request conditions; every listed name must be present with one of its listed values.
@@ -82,6 +85,9 @@ pub(crate) struct RawConditions {
     pub stage_variables: BTreeMap<String, OneOrMany>,
     #[serde(default)]
     pub headers: BTreeMap<String, OneOrMany>,
+    /// ISO 3166-1 alpha-2 codes; needs trusted CloudFront viewer facts.
+    #[serde(default)]
+    pub viewer_country: Option<OneOrMany>,
 }
 
 /// `"prod"` or `["prod", "staging"]`.

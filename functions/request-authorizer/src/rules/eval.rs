@@ -25,6 +25,8 @@ pub trait RuleInput {
     fn source_ip(&self) -> Option<IpAddr>;
     /// Mutual-TLS client certificate, when the API has mutual TLS on.
     fn client_cert(&self) -> Option<CertFacts<'_>>;
+    /// The viewer's country, from trusted CloudFront viewer facts only.
+    fn viewer_country(&self) -> Option<&str>;
 }
 
 /// Where the API key is read: a header, a query parameter, or both (then they must agree).
@@ -186,6 +188,17 @@ fn check_tenant(tenant: &Tenant, input: &dyn RuleInput, now: SystemTime) -> Resu
             return Err(DenyReason::Condition {
                 kind: "stageVariables",
                 name: name.clone(),
+            });
+        }
+    }
+    if let Some(accepted) = &tenant.conditions.viewer_country {
+        let ok = input
+            .viewer_country()
+            .is_some_and(|c| accepted.iter().any(|a| a == c));
+        if !ok {
+            return Err(DenyReason::Condition {
+                kind: "viewerCountry",
+                name: "country".into(),
             });
         }
     }

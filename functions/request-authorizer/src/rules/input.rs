@@ -32,7 +32,12 @@ impl RuleInput for AuthorizerRequest {
             serial_number: cert.serial_number.as_deref().unwrap_or_default(),
             not_before: cert.not_before,
             not_after: cert.not_after,
+            sha256: cert.sha256.as_deref(),
         })
+    }
+
+    fn viewer_country(&self) -> Option<&str> {
+        self.viewer_country.as_deref()
     }
 }
 

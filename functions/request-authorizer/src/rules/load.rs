@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use super::api_key::{KeyIndex, parse_digest};
-use super::client_cert::{ClientCertRules, normalize_serial};
+use super::client_cert::{ClientCertRules, normalize_fingerprint, normalize_serial};
 use super::document::{RawConditions, RawDocument, RawTenant};
 use super::error::RulesError;
 use super::grant::Grant;
@@ -276,10 +276,28 @@ fn validate_tenant(
                         .collect::<Result<Vec<_>, _>>()?,
                 ),
             };
+            let sha256 = match list(cert.sha256, "sha256")? {
+                None => None,
+                Some(values) => Some(
+                    values
+                        .iter()
+                        .enumerate()
+                        .map(|(i, f)| {
+                            normalize_fingerprint(f).ok_or_else(|| {
+                                err(
+                                    &format!("clientCert.sha256[{i}]"),
+                                    "not a SHA-256 fingerprint (64 hex digits, ':' allowed)".into(),
+                                )
+                            })
+                        })
+                        .collect::<Result<Vec<_>, _>>()?,
+                ),
+            };
             Some(ClientCertRules {
                 subject_dn: list(cert.subject_dn, "subjectDn")?,
                 issuer_dn: list(cert.issuer_dn, "issuerDn")?,
                 serial_numbers,
+                sha256,
             })
         }
     };
@@ -385,6 +403,26 @@ fn validate_conditions(raw: RawConditions, at: &str) -> Result<Conditions, Rules
             };
             target.push((name, values));
         }
+    }
+    if let Some(countries) = raw.viewer_country {
+        let countries: Vec<String> = countries.into_vec();
+        if countries.is_empty() {
+            return Err(RulesError::new(
+                format!("{at}.viewerCountry"),
+                "list at least one country code",
+            ));
+        }
+        let mut codes = Vec::with_capacity(countries.len());
+        for (i, code) in countries.iter().enumerate() {
+            if code.len() != 2 || !code.bytes().all(|b| b.is_ascii_alphabetic()) {
+                return Err(RulesError::new(
+                    format!("{at}.viewerCountry[{i}]"),
+                    "expected an ISO 3166-1 alpha-2 code such as \"DE\"",
+                ));
+            }
+            codes.push(code.to_ascii_uppercase());
+        }
+        out.viewer_country = Some(codes);
     }
     Ok(out)
 }

@@ -127,12 +127,15 @@ impl fmt::Debug for Tenant {
     }
 }
 
-/// Stage-variable and header conditions: each name must carry one of its values.
+/// Stage-variable and header conditions (each name must carry one of its values) and the
+/// viewer's country.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct Conditions {
     stage_variables: Vec<(String, Vec<String>)>,
     /// Header names lower-cased.
     headers: Vec<(String, Vec<String>)>,
+    /// Upper-case country codes the viewer must be in (trusted CloudFront viewer facts).
+    viewer_country: Option<Vec<String>>,
 }
 
 #[cfg(test)]

@@ -67,6 +67,8 @@ struct Req {
     stage: HashMap<String, String>,
     ip: Option<IpAddr>,
     cert: Option<OwnedCert>,
+    country: Option<String>,
+    sha256: Option<String>,
 }
 
 impl Req {
@@ -146,7 +148,11 @@ impl RuleInput for Req {
             serial_number: &c.serial,
             not_before: c.not_before,
             not_after: c.not_after,
+            sha256: self.sha256.as_deref(),
         })
+    }
+    fn viewer_country(&self) -> Option<&str> {
+        self.country.as_deref()
     }
 }
 
@@ -173,6 +179,85 @@ fn denied(rules: &RuleSet, req: &Req, keys: &KeyLocation) -> (Option<String>, De
         Outcome::Denied { tenant, reason } => (tenant.map(|t| t.id().to_owned()), reason),
         other => panic!("expected Denied, got {other:?}"),
     }
+}
+
+/// A tenant limited to viewers in Germany or France, with a pinned certificate.
+fn viewer_rules() -> RuleSet {
+    RuleSet::parse(&format!(
+        r#"{{"version": 1, "tenants": [{{"id": "eu", "apiKeys": [{{"sha256": "{}"}}],
+            "conditions": {{"viewerCountry": ["de", "FR"]}},
+            "clientCert": {{"sha256": ["{}"]}}, "grants": ["*"]}}]}}"#,
+        hash_api_key(ACME_KEY),
+        "AB:".repeat(31) + "AB"
+    ))
+    .expect("valid document")
+}
+
+#[test]
+fn viewer_country_and_pinned_fingerprint_conditions() {
+    let rules = viewer_rules();
+    let base = || {
+        let mut req = Req::default()
+            .header("x-api-key", ACME_KEY)
+            .globex_cert("0A1B2C", (-30, 30));
+        req.sha256 = Some("ab".repeat(32));
+        req
+    };
+    let in_country = |code: &str| {
+        let mut req = base();
+        req.country = Some(code.into());
+        req
+    };
+    assert_eq!(
+        allowed_tenant(&rules, &in_country("DE"), &header_keys()),
+        "eu"
+    );
+    assert_eq!(
+        allowed_tenant(&rules, &in_country("FR"), &header_keys()),
+        "eu"
+    );
+    let country_denied = (
+        Some("eu".to_owned()),
+        DenyReason::Condition {
+            kind: "viewerCountry",
+            name: "country".into(),
+        },
+    );
+    assert_eq!(
+        denied(&rules, &in_country("US"), &header_keys()),
+        country_denied
+    );
+    // Without trusted viewer facts the country is unknown: the condition fails.
+    assert_eq!(denied(&rules, &base(), &header_keys()), country_denied);
+    let mut unpinned = in_country("DE");
+    unpinned.sha256 = Some("cd".repeat(32));
+    assert_eq!(
+        denied(&rules, &unpinned, &header_keys()),
+        (
+            Some("eu".to_owned()),
+            DenyReason::ClientCert(CertVerdict::FingerprintNotPinned)
+        )
+    );
+}
+
+#[test]
+fn viewer_country_and_fingerprint_entries_are_validated() {
+    let parse = |tenant_extra: &str| {
+        RuleSet::parse(&format!(
+            r#"{{"version": 1, "tenants": [{{"id": "t", "apiKeys": [{{"sha256": "{}"}}], "grants": ["*"], {tenant_extra}}}]}}"#,
+            hash_api_key(ACME_KEY)
+        ))
+        .unwrap_err()
+        .to_string()
+    };
+    assert_eq!(
+        parse(r#""conditions": {"viewerCountry": ["Germany"]}"#),
+        "tenants[0].conditions.viewerCountry[0]: expected an ISO 3166-1 alpha-2 code such as \"DE\""
+    );
+    assert_eq!(
+        parse(r#""clientCert": {"sha256": ["abcd"]}"#),
+        "tenants[0].clientCert.sha256[0]: not a SHA-256 fingerprint (64 hex digits, ':' allowed)"
+    );
 }
 
 #[test]
