@@ -12,9 +12,11 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 mod memory;
+#[cfg(feature = "ssm")]
 mod ssm;
 
 pub use memory::MemorySource;
+#[cfg(feature = "ssm")]
 pub use ssm::{SsmSource, SsmTimeouts};
 
 /// A secret string whose `Debug` and `Display` never show the value.
@@ -65,7 +67,7 @@ pub enum SourceError {
     Unavailable(String),
 }
 
-/// Where secrets come from. Implemented by [`SsmSource`] and [`MemorySource`].
+/// Where secrets come from. Implemented by `SsmSource` (feature `ssm`) and [`MemorySource`].
 pub trait SecretSource: Send + Sync + 'static {
     /// Fetches the current value of `name`.
     fn fetch(&self, name: &str) -> impl Future<Output = Result<SecretString, SourceError>> + Send;
