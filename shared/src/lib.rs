@@ -7,6 +7,7 @@
 pub mod config;
 pub mod deadline;
 pub mod policy;
+pub mod redact;
 pub mod request;
 pub mod response;
 pub mod secrets;
