@@ -9,6 +9,7 @@ pub mod deadline;
 pub mod door;
 pub mod origin;
 pub mod policy;
+pub mod redact;
 pub mod request;
 pub mod response;
 pub mod secrets;

@@ -22,6 +22,7 @@ use time::macros::format_description;
 use time::{OffsetDateTime, PrimitiveDateTime};
 
 use crate::policy::{ArnError, MethodArn};
+use crate::redact;
 
 /// Which event format arrived; decides the response format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -58,12 +59,13 @@ pub enum RequestError {
     #[error("unrecognised authorizer event (no TOKEN/REQUEST type or 2.0 version)")]
     UnknownKind,
     /// The event has the right kind but a wrong shape.
-    #[error("malformed {kind} event: {source}")]
+    #[error("malformed {kind} event: {reason}")]
     Shape {
         /// Which format it claimed to be.
         kind: &'static str,
-        /// What serde said.
-        source: serde_json::Error,
+        /// What serde said, through [`redact::serde_message`]: never the offending value (a
+        /// header that failed to parse may be the secret).
+        reason: String,
     },
     /// The method/route ARN is missing.
     #[error("event has no methodArn/routeArn")]
@@ -422,7 +424,10 @@ fn typed<T: for<'de> Deserialize<'de>>(
     event: &Value,
     kind: &'static str,
 ) -> Result<T, RequestError> {
-    T::deserialize(event).map_err(|source| RequestError::Shape { kind, source })
+    T::deserialize(event).map_err(|error| RequestError::Shape {
+        kind,
+        reason: redact::serde_message(&error.to_string()),
+    })
 }
 
 fn parse_arn(arn: Option<&str>) -> Result<MethodArn, RequestError> {

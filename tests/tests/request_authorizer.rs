@@ -262,7 +262,7 @@ async fn bad_rules_documents_fail_init_naming_the_entry() {
         ),
         (
             doc(vec![good("acme", ACME_KEY), bad_cidr]),
-            "tenants[1].sourceIp.allow[0]: invalid CIDR \\\"10.0.0/8\\\"",
+            "tenants[1].sourceIp.allow[0]: invalid CIDR (e.g. 10.0.0.0/8 or 2001:db8::/32)",
         ),
         (
             doc(vec![good("acme", ACME_KEY), plaintext]),
@@ -274,7 +274,7 @@ async fn bad_rules_documents_fail_init_naming_the_entry() {
         ),
         (
             doc(vec![good("acme", ACME_KEY), unknown_field]),
-            "tenants[1].sourceIP: invalid JSON",
+            "tenants[1]: invalid JSON at line 1 column 271: unknown field, expected one of `id`",
         ),
     ];
     for (i, (document, entry)) in cases.iter().enumerate() {

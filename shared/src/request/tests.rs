@@ -219,3 +219,45 @@ fn pem_fingerprints_are_the_sha256_of_the_der() {
         assert_eq!(pem_sha256(bad), None, "{bad:?}");
     }
 }
+
+#[test]
+fn a_malformed_event_error_never_quotes_the_value() {
+    let arn = "arn:aws:execute-api:us-east-1:123456789012:abcdef1234/prod/GET/pets";
+    let rest = |extra: Value| {
+        let mut event = json!({"type": "REQUEST", "methodArn": arn, "requestContext": {}});
+        for (k, v) in extra.as_object().unwrap() {
+            event[k] = v.clone();
+        }
+        event
+    };
+    let cases = [
+        (
+            rest(json!({"headers": {"x-origin-verify": "secret-A\n\"quoted-rest"}})),
+            "malformed rest-request event: invalid value: string, expected lots of things can go wrong with HeaderMap",
+        ),
+        (
+            rest(json!({"httpMethod": "secret-B\"quoted-rest"})),
+            "malformed rest-request event: invalid value: string, expected valid method name",
+        ),
+        (
+            json!({"type": "TOKEN", "methodArn": arn, "authorizationToken": 4_711_000_815u64}),
+            "malformed TOKEN event: invalid type: integer, expected a string",
+        ),
+        (
+            json!({"version": "2.0", "type": "REQUEST", "routeArn": arn, "cookies": "id=secret-C", "requestContext": {}}),
+            "malformed http-v2 event: invalid type: string, expected a sequence",
+        ),
+        (
+            rest(json!({"requestContext": {"identity": {"clientCert": "-----BEGIN secret-D"}}})),
+            "malformed rest-request event: invalid type: string, expected struct ApiGatewayCustomAuthorizerRequestTypeRequestIdentityClientCert",
+        ),
+    ];
+    for (event, want) in cases {
+        let err = AuthorizerRequest::from_value(&event).unwrap_err();
+        assert_eq!(err.to_string(), want);
+        let debug = format!("{err:?}");
+        for secret in ["secret-", "quoted-rest", "4711000815"] {
+            assert!(!debug.contains(secret), "{debug}");
+        }
+    }
+}

@@ -27,9 +27,10 @@ fn main() -> ExitCode {
                 );
                 return ExitCode::SUCCESS;
             }
-            other => {
+            // Not echoed: the unknown argument is most likely the key itself.
+            _ => {
                 eprintln!(
-                    "unknown argument {other:?} (the key is read from standard input, not arguments)"
+                    "unknown argument (the key is read from standard input, never from arguments)"
                 );
                 return ExitCode::from(2);
             }

@@ -25,16 +25,17 @@ pub enum Grant {
 }
 
 impl Grant {
-    /// Parses `*`, `VERB /path` or `$routeKey`; the error explains the expected forms.
+    /// Parses `*`, `VERB /path` or `$routeKey`; the error explains the expected forms without
+    /// quoting the text (a document may hold a secret pasted in the wrong place).
     pub fn parse(text: &str) -> Result<Grant, String> {
         let mut parts = text.split_whitespace();
         let (first, second, rest) = (parts.next(), parts.next(), parts.next());
         match (first, second, rest) {
             (Some("*"), None, None) => Ok(Grant::Any),
             (Some(key), None, None) if key.starts_with('$') => {
-                check_chars(&key[1..], key)?;
+                check_chars(&key[1..])?;
                 if key.len() < 2 {
-                    return Err(format!("route key {key:?} is empty after '$'"));
+                    return Err("route key is empty after '$'".to_owned());
                 }
                 Ok(Grant::Named(key.to_owned()))
             }
@@ -42,37 +43,37 @@ impl Grant {
                 let verb = if verb == "ANY" { "*" } else { verb };
                 if verb != "*" && !HTTP_METHODS.contains(&verb) {
                     return Err(format!(
-                        "verb {verb:?} is not one of * ANY {}",
+                        "verb is not one of * ANY {}",
                         HTTP_METHODS.join(" ")
                     ));
                 }
                 if !path.starts_with('/') {
-                    return Err(format!("path {path:?} must start with '/'"));
+                    return Err("path must start with '/'".to_owned());
                 }
-                check_chars(path, path)?;
+                check_chars(path)?;
                 Ok(Grant::Http {
                     verb: verb.to_owned(),
                     path: path.to_owned(),
                 })
             }
-            _ => Err(format!(
-                "expected \"VERB /path\", \"*\" or a route key like \"$connect\", got {text:?}"
-            )),
+            _ => Err("expected \"VERB /path\", \"*\" or a route key like \"$connect\"".to_owned()),
         }
     }
 }
 
-fn check_chars(part: &str, whole: &str) -> Result<(), String> {
+/// Errors name the offending character, never the grant: a document's text is not echoed.
+fn check_chars(part: &str) -> Result<(), String> {
     if part.contains(['{', '}']) {
-        return Err(format!(
-            "{whole:?}: method ARNs hold the called path, not the route template; use * instead of {{param}}"
-        ));
+        return Err(
+            "method ARNs hold the called path, not the route template; use * instead of {param}"
+                .to_owned(),
+        );
     }
     if let Some(bad) = part
         .chars()
         .find(|c| matches!(c, '?' | '#' | '"' | '\\') || c.is_control())
     {
-        return Err(format!("{whole:?}: character {bad:?} is not allowed"));
+        return Err(format!("character {bad:?} is not allowed"));
     }
     Ok(())
 }
@@ -132,6 +133,31 @@ mod tests {
             "$",
         ] {
             assert!(Grant::parse(bad).is_err(), "{bad:?} accepted");
+        }
+    }
+
+    #[test]
+    fn errors_never_quote_the_grant() {
+        let cases = [
+            (
+                "sk-live-1",
+                "expected \"VERB /path\", \"*\" or a route key like \"$connect\"",
+            ),
+            (
+                "sk-live-2 /x",
+                "verb is not one of * ANY GET POST PUT PATCH DELETE HEAD OPTIONS",
+            ),
+            ("GET sk-live-3", "path must start with '/'"),
+            (
+                "GET /sk-live-4/{id}",
+                "method ARNs hold the called path, not the route template; use * instead of {param}",
+            ),
+            ("GET /sk-live-5?x", "character '?' is not allowed"),
+            ("$sk-live-6#", "character '#' is not allowed"),
+            ("$", "route key is empty after '$'"),
+        ];
+        for (grant, want) in cases {
+            assert_eq!(Grant::parse(grant).unwrap_err(), want, "{grant}");
         }
     }
 }

@@ -3,6 +3,9 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+use portcullis::redact::serde_message;
+use serde_path_to_error::Segment;
+
 use super::api_key::{KeyIndex, parse_digest};
 use super::client_cert::{ClientCertRules, normalize_fingerprint, normalize_serial};
 use super::document::{RawConditions, RawDocument, RawTenant};
@@ -45,7 +48,8 @@ pub(super) fn parse(text: &str, format: Format) -> Result<RuleSet, RulesError> {
 fn parse_json(text: &str) -> Result<RawDocument, RulesError> {
     let mut de = serde_json::Deserializer::from_str(text);
     let raw: RawDocument = serde_path_to_error::deserialize(&mut de).map_err(|err| {
-        let path = display_path(err.path());
+        let message = strip_position(&err.inner().to_string());
+        let path = display_path(err.path(), &message);
         let inner = err.into_inner();
         RulesError::new(
             path,
@@ -53,7 +57,7 @@ fn parse_json(text: &str) -> Result<RawDocument, RulesError> {
                 "invalid JSON at line {} column {}: {}",
                 inner.line(),
                 inner.column(),
-                redact_quoted(&strip_position(&inner.to_string()))
+                serde_message(&message)
             ),
         )
     })?;
@@ -73,7 +77,7 @@ fn parse_json(text: &str) -> Result<RawDocument, RulesError> {
 fn parse_toml(text: &str) -> Result<RawDocument, RulesError> {
     let de = toml::Deserializer::parse(text).map_err(|err| toml_error("document", text, &err))?;
     serde_path_to_error::deserialize(de).map_err(|err| {
-        let path = display_path(err.path());
+        let path = display_path(err.path(), err.inner().message());
         toml_error(&path, text, err.inner())
     })
 }
@@ -94,14 +98,26 @@ fn toml_error(path: &str, text: &str, err: &toml::de::Error) -> RulesError {
         format!(
             "invalid TOML{}: {}",
             position.unwrap_or_default(),
-            redact_quoted(err.message().trim())
+            serde_message(err.message().trim())
         ),
     )
 }
 
-fn display_path(path: &serde_path_to_error::Path) -> String {
-    let text = path.to_string();
-    if text == "." || text.is_empty() {
+/// Where the error is, as `tenants[2].sourceIp`. For an unknown field or variant the path ends
+/// in the name the document chose, which may be a pasted secret: that segment is left out.
+fn display_path(path: &serde_path_to_error::Path, message: &str) -> String {
+    let mut segments: Vec<&Segment> = path.iter().collect();
+    if message.starts_with("unknown field") || message.starts_with("unknown variant") {
+        segments.pop();
+    }
+    let mut text = String::new();
+    for segment in segments {
+        if !text.is_empty() && !matches!(segment, Segment::Seq { .. }) {
+            text.push('.');
+        }
+        text.push_str(&segment.to_string());
+    }
+    if text.is_empty() {
         "document".to_owned()
     } else {
         text
@@ -114,26 +130,6 @@ fn strip_position(message: &str) -> String {
         Some(i) => message[..i].to_owned(),
         None => message.to_owned(),
     }
-}
-
-/// serde quotes offending values as `string "…"`; a value may be a secret, so its text is
-/// dropped (field names, quoted with backticks, stay).
-fn redact_quoted(message: &str) -> String {
-    let mut out = String::with_capacity(message.len());
-    let mut inside = false;
-    for c in message.chars() {
-        if c == '"' {
-            if inside {
-                out.push_str("…\"");
-            } else {
-                out.push('"');
-            }
-            inside = !inside;
-        } else if !inside {
-            out.push(c);
-        }
-    }
-    out
 }
 
 fn validate(raw: RawDocument) -> Result<RuleSet, RulesError> {
@@ -269,7 +265,7 @@ fn validate_tenant(
                             normalize_serial(s).ok_or_else(|| {
                                 err(
                                     &format!("clientCert.serialNumbers[{i}]"),
-                                    format!("serial number {s:?} is not hex (e.g. \"0a:1b:2c\")"),
+                                    "serial number is not hex (e.g. \"0a:1b:2c\")".to_owned(),
                                 )
                             })
                         })
@@ -390,7 +386,7 @@ fn validate_conditions(raw: RawConditions, at: &str) -> Result<Conditions, Rules
             if name.is_empty() || name.chars().any(|c| c.is_whitespace() || c.is_control()) {
                 return Err(RulesError::new(
                     format!("{at}.{kind}"),
-                    format!("invalid name {name:?}"),
+                    "a name is empty or holds whitespace or control characters",
                 ));
             }
             if values.is_empty() {
@@ -430,18 +426,6 @@ fn validate_conditions(raw: RawConditions, at: &str) -> Result<Conditions, Rules
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn redaction_keeps_structure_and_drops_values() {
-        assert_eq!(
-            redact_quoted("invalid type: string \"sk-live-123\", expected a sequence"),
-            "invalid type: string \"…\", expected a sequence"
-        );
-        assert_eq!(
-            redact_quoted("unknown field `cidr`, expected one of `id`, `tier`"),
-            "unknown field `cidr`, expected one of `id`, `tier`"
-        );
-    }
 
     #[test]
     fn format_detection() {
