@@ -1,6 +1,6 @@
 //! Fault injection between the real authorizer binaries and SSM (moto behind
-//! [`FaultProxy`]): every fault ends in a Deny (header-secret) or a clean 500
-//! (`RulesUnavailable`, request-authorizer) within the invocation deadline, with exactly one
+//! [`FaultProxy`]): every fault ends in the clean, uncacheable 500 `DependencyUnavailable`
+//! (header-secret and request-authorizer alike) within the invocation deadline, with exactly one
 //! warning/error line naming the cause, no secret in the logs, and recovery once the fault
 //! clears. Each fault runs at cold start (fault present at init) and warm (fault appears
 //! when the cached value expires). Prints the table docs/hardening.md quotes and
@@ -51,12 +51,10 @@ impl Component {
         }
     }
 
-    /// What a fault must end in: API Gateway's 403 (explicit Deny) or 500 (function error).
+    /// What a fault must end in: a function error (API Gateway's 500), which API Gateway never
+    /// caches — a cached Deny under CloudFront's one secret would take the site down for the TTL.
     fn fail_closed(self) -> &'static str {
-        match self {
-            Self::HeaderSecret => "Deny",
-            Self::Request => "Error(RulesUnavailable)",
-        }
+        "Error(DependencyUnavailable)"
     }
 
     /// Seconds after a failed fetch before the function tries again.
@@ -357,7 +355,7 @@ async fn ssm_slower_than_the_invocation_deadline_still_answers_in_time() {
     let slow = Case {
         name: "slow: 10 s, beyond the 2 s invocation deadline",
         fault: Fault::Slow(Duration::from_secs(10)),
-        cause: "not fetched before the invocation's time ran out",
+        cause: "did not answer before the invocation's time ran out",
     };
     let deadline = Duration::from_secs(2);
     let rows = vec![
@@ -405,14 +403,14 @@ async fn header_secret_parameter_of_another_type() {
     lambda.wait_ready().await.expect("function starts");
     let mark = logs_settled(&lambda).await.len();
     let result = lambda.invoke(&event).await;
-    assert_eq!(outcome(&event, &result), "Deny");
+    assert_eq!(outcome(&event, &result), "Error(DependencyUnavailable)");
     let lines = logs_settled(&lambda).await;
     let line = one_line_naming(
         &lines[mark..],
         "secret must be visible ASCII without commas",
         "StringList",
     );
-    eprintln!("StringList parameter: Deny, `{line}`");
+    eprintln!("StringList parameter: DependencyUnavailable, `{line}`");
     // A plain String holding a valid secret is accepted: the type is the deployer's choice
     // (the templates create a SecureString); only the value decides.
     moto.put(HS_PARAM, HS_SECRET, ParameterType::String).await;

@@ -91,7 +91,7 @@ async fn rotation_accepts_both_lines_and_drops_a_removed_one_after_the_ttl() {
 }
 
 #[tokio::test]
-async fn ssm_outage_is_served_from_cache_within_the_stale_bound_then_denied() {
+async fn ssm_outage_is_served_from_cache_within_the_stale_bound_then_an_uncacheable_error() {
     let mut moto = Moto::start().await;
     moto.put_secure(PARAM, CURRENT).await;
     let mut lambda = start(
@@ -111,8 +111,12 @@ async fn ssm_outage_is_served_from_cache_within_the_stale_bound_then_denied() {
     // Expired (TTL ≤ 1 s) but within 3 s of stale: served from cache.
     assert_eq!(decision_of(&lambda.invoke(&valid).await), "Allow");
     tokio::time::sleep(Duration::from_millis(3000)).await;
-    // Past TTL + stale bound: fail closed.
-    assert_eq!(decision_of(&lambda.invoke(&valid).await), "Deny");
+    // Past TTL + stale bound: fail closed with an error API Gateway does not cache (a cached
+    // Deny under CloudFront's one secret would take the whole site down for the TTL).
+    assert_eq!(
+        decision_of(&lambda.invoke(&valid).await),
+        "Error(DependencyUnavailable)"
+    );
     let logs = lambda.logs().join("\n");
     assert!(logs.contains("secret refresh failed"), "{logs}");
     assert!(logs.contains("secret_unavailable"), "{logs}");
@@ -124,7 +128,7 @@ async fn ssm_outage_is_served_from_cache_within_the_stale_bound_then_denied() {
 }
 
 #[tokio::test]
-async fn missing_parameter_denies_everything() {
+async fn missing_parameter_is_an_uncacheable_error_for_everything() {
     let moto = Moto::start().await;
     let mut lambda = start(&moto, &[]).await;
     for name in [
@@ -134,7 +138,7 @@ async fn missing_parameter_denies_everything() {
     ] {
         assert_eq!(
             decision_of(&lambda.invoke(&event(name)).await),
-            "Deny",
+            "Error(DependencyUnavailable)",
             "{name}"
         );
     }
@@ -143,13 +147,13 @@ async fn missing_parameter_denies_everything() {
 }
 
 #[tokio::test]
-async fn invalid_parameter_value_denies_and_says_which_line() {
+async fn invalid_parameter_value_is_an_uncacheable_error_and_says_which_line() {
     let moto = Moto::start().await;
     moto.put_secure(PARAM, &format!("{CURRENT}\nshort")).await;
     let mut lambda = start(&moto, &[]).await;
     assert_eq!(
         decision_of(&lambda.invoke(&event("rest-request-valid.json")).await),
-        "Deny"
+        "Error(DependencyUnavailable)"
     );
     let logs = lambda.logs().join("\n");
     assert!(

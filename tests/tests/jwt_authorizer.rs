@@ -76,6 +76,12 @@ fn unauthorized() -> Result<Value, String> {
     Err("Unauthorized".to_owned())
 }
 
+/// A key set that cannot be had is a dependency failure: an error API Gateway does not cache
+/// (500), never a 401 it would reuse for the token's cache lifetime.
+fn unavailable() -> Result<Value, String> {
+    Err("dependency unavailable".to_owned())
+}
+
 fn claims(iss: &str, extra: Value) -> Value {
     let now = now();
     let mut c = json!({"iss": iss, "aud": AUD, "sub": "user-1", "iat": now - 5, "exp": now + 600,
@@ -503,7 +509,7 @@ async fn rotation_new_key_without_restart_removed_key_after_max_age() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn jwks_down_slow_or_garbage_fails_closed_within_the_deadline() {
+async fn jwks_down_slow_or_garbage_is_an_uncacheable_error_within_the_deadline() {
     let server = JwksServer::start().await;
     let iss = server.base().to_owned();
     let minted = mint(&json!({"keys": ["rsa"], "tokens": [
@@ -530,7 +536,7 @@ async fn jwks_down_slow_or_garbage_fails_closed_within_the_deadline() {
     // Down: nothing listens.
     let mut lambda = spawn_owned(&base_env(closed_port_url().await)).await;
     let t = Instant::now();
-    assert_eq!(lambda.call(rest_token(&good, &get)).await, unauthorized());
+    assert_eq!(lambda.call(rest_token(&good, &get)).await, unavailable());
     assert!(
         t.elapsed() < Duration::from_secs(2),
         "down: {:?}",
@@ -550,7 +556,7 @@ async fn jwks_down_slow_or_garbage_fails_closed_within_the_deadline() {
         let t = Instant::now();
         assert_eq!(
             lambda.call(rest_token(&good, &get)).await,
-            unauthorized(),
+            unavailable(),
             "{what}"
         );
         assert!(
@@ -580,13 +586,13 @@ async fn jwks_down_slow_or_garbage_fails_closed_within_the_deadline() {
     let t = Instant::now();
     assert_eq!(
         lambda.call(rest_token(&good, &get)).await,
-        unauthorized(),
+        unavailable(),
         "deadline"
     );
     let took = t.elapsed();
     assert!(took < Duration::from_secs(2), "deadline: {took:?}");
     assert_eq!(lambda.last_reason().await, "deadline");
-    eprintln!("slow JWKS, 2 s deadline: Unauthorized after {took:?}");
+    eprintln!("slow JWKS, 2 s deadline: DependencyUnavailable after {took:?}");
     server.set_fault(Fault::None);
     drop(lambda);
 
@@ -605,7 +611,7 @@ async fn jwks_down_slow_or_garbage_fails_closed_within_the_deadline() {
     tokio::time::sleep(Duration::from_millis(3300).saturating_sub(fetched.elapsed())).await;
     assert_eq!(
         lambda.call(rest_token(&good, &get)).await,
-        unauthorized(),
+        unavailable(),
         "stale bound"
     );
     server.set_fault(Fault::None);
@@ -613,7 +619,7 @@ async fn jwks_down_slow_or_garbage_fails_closed_within_the_deadline() {
     // Discovery naming another issuer: never trusted.
     server.set_discovery_issuer("https://impostor.example.com");
     let mut lambda = spawn(&[("JWT_ISSUER", &iss), ("JWT_AUDIENCE", AUD)]).await;
-    assert_eq!(lambda.call(rest_token(&good, &get)).await, unauthorized());
+    assert_eq!(lambda.call(rest_token(&good, &get)).await, unavailable());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -805,7 +811,7 @@ async fn jwks_fault_case(
     let t = Instant::now();
     assert_eq!(
         lambda.call(rest_token(&good, &get)).await,
-        unauthorized(),
+        unavailable(),
         "{label}"
     );
     let took = t.elapsed();
@@ -819,14 +825,15 @@ async fn jwks_fault_case(
         "{label}: recovery"
     );
     format!(
-        "| {what} | {phase} | Unauthorized | {} ms | `{line}` |\n",
+        "| {what} | {phase} | DependencyUnavailable | {} ms | `{line}` |\n",
         took.as_millis()
     )
 }
 
 /// Every JWKS fault, present at cold start and appearing on a warm container: the token is
-/// refused (`Unauthorized`, reason `jwks_unavailable`) within the deadline, exactly one log
-/// line names the cause, and the next fetch after the fault clears lets the token in.
+/// answered with the uncacheable `DependencyUnavailable` error (reason `jwks_unavailable`)
+/// within the deadline, exactly one log line names the cause, and the next fetch after the
+/// fault clears lets the token in.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_jwks_fault_names_its_cause_in_one_log_line() {
     let issuer = JwksServer::start().await;
@@ -888,12 +895,12 @@ async fn every_jwks_fault_names_its_cause_in_one_log_line() {
         lambda.lambda.timeout = FAULT_DEADLINE;
         let t = Instant::now();
         let get = rest_arn("GET", "orders/42");
-        assert_eq!(lambda.call(rest_token(&good, &get)).await, unauthorized());
+        assert_eq!(lambda.call(rest_token(&good, &get)).await, unavailable());
         let took = t.elapsed();
         assert_eq!(lambda.last_reason().await, "jwks_unavailable");
         let line = one_line_naming(&lambda, mark, cause, "down");
         table.push_str(&format!(
-            "| down: connection refused | Cold | Unauthorized | {} ms | `{line}` |\n",
+            "| down: connection refused | Cold | DependencyUnavailable | {} ms | `{line}` |\n",
             took.as_millis()
         ));
     }

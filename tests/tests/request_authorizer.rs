@@ -194,8 +194,8 @@ async fn every_sample_event_against_moto() {
         lambda
             .logs()
             .iter()
-            .any(|l| l.contains("source IP in a deny CIDR")),
-        "deny reasons are logged"
+            .any(|l| l.contains("decision") && l.contains("source_ip_denied")),
+        "deny reasons are logged, as the front door's one line per decision"
     );
 }
 

@@ -284,7 +284,7 @@ pub fn http_v2(token: &str, verb: &str, path: &str) -> Value {
     json!({
         "version": "2.0", "type": "REQUEST",
         "routeArn": format!("arn:aws:execute-api:eu-west-1:{ACCOUNT}:h1t2p3a4p5/$default/{verb}/{path}"),
-        "identitySource": [format!("Bearer {token}")], "routeKey": format!("{verb} /{path}"),
+        "identitySource": [format!("Bearer {token}"), format!("{verb} /{path}")], "routeKey": format!("{verb} /{path}"),
         "rawPath": format!("/{path}"), "rawQueryString": "",
         "headers": {"authorization": format!("Bearer {token}"), "host": "api.example.com"},
         "requestContext": {"accountId": ACCOUNT, "apiId": "h1t2p3a4p5", "stage": "$default",
