@@ -13,5 +13,6 @@ pub async fn run(ctx: &DemoContext) -> Tally {
     let mut env = ctx.moto.aws_env();
     env.push(("SECRET_PARAMETER_NAME".into(), PARAMETER.into()));
     let setup = format!("SSM SecureString {PARAMETER} with 2 lines");
-    samples::run(ctx, "header-secret-authorizer", &env, &setup).await
+    let function = "header-secret-authorizer";
+    samples::run(ctx, function, &ctx.events_dir.join(function), &env, &setup).await
 }

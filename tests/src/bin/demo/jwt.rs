@@ -1,6 +1,8 @@
 //! Demo of the JWT authorizer: `events/jwt-authorizer/jwks.json` served on loopback, the
 //! settings of `events/jwt-authorizer/demo.env`, every sample event.
 
+use std::path::Path;
+
 use axum::Router;
 use axum::routing::get;
 
@@ -12,12 +14,29 @@ const FUNCTION: &str = "jwt-authorizer";
 
 pub async fn run(ctx: &DemoContext) -> Tally {
     let dir = ctx.events_dir.join(FUNCTION);
-    let jwks = std::fs::read_to_string(dir.join("jwks.json")).unwrap_or_default();
+    let Some(jwks_uri) = serve_jwks(ctx).await else {
+        return Tally { ok: 0, wrong: 1 };
+    };
+    let env = demo_env(&dir, &jwks_uri);
+    samples::run(
+        ctx,
+        FUNCTION,
+        &dir,
+        &env,
+        &format!("settings of demo.env, JWKS at {jwks_uri}"),
+    )
+    .await
+}
+
+/// Serves `events/jwt-authorizer/jwks.json` on a loopback port; its URL, or `None` (printed).
+pub async fn serve_jwks(ctx: &DemoContext) -> Option<String> {
+    let jwks = std::fs::read_to_string(ctx.events_dir.join(FUNCTION).join("jwks.json"))
+        .unwrap_or_default();
     let listener = match tokio::net::TcpListener::bind("127.0.0.1:0").await {
         Ok(l) => l,
         Err(e) => {
             println!("{FUNCTION}: cannot serve the JWKS: {e}");
-            return Tally { ok: 0, wrong: 1 };
+            return None;
         }
     };
     let jwks_uri = format!("http://{}/jwks.json", listener.local_addr().expect("bound"));
@@ -31,22 +50,20 @@ pub async fn run(ctx: &DemoContext) -> Tally {
     tokio::spawn(async move {
         let _ = axum::serve(listener, app).await;
     });
-    let env: Vec<(String, String)> = portcullis_harness::read_env_file(&dir.join("demo.env"))
+    Some(jwks_uri)
+}
+
+/// The settings of `dir/demo.env`, with the JWKS at `jwks_uri`.
+pub fn demo_env(dir: &Path, jwks_uri: &str) -> Vec<(String, String)> {
+    portcullis_harness::read_env_file(&dir.join("demo.env"))
         .into_iter()
         .map(|(k, v)| {
             let v = if k == "JWT_JWKS_URI" {
-                jwks_uri.clone()
+                jwks_uri.to_owned()
             } else {
                 v
             };
             (k, v)
         })
-        .collect();
-    samples::run(
-        ctx,
-        FUNCTION,
-        &env,
-        &format!("settings of demo.env, JWKS at {jwks_uri}"),
-    )
-    .await
+        .collect()
 }

@@ -2,6 +2,7 @@
 //! invokes it with every sample event and prints event → decision. Exits non-zero when a
 //! decision differs from the one the sample expects.
 
+mod composed;
 mod header_secret;
 mod jwt;
 mod request_authorizer;
@@ -14,7 +15,7 @@ use portcullis_harness::Moto;
 
 /// What every scenario gets.
 pub struct DemoContext {
-    /// Where the release binaries are.
+    /// Where the function binaries are.
     pub functions_dir: PathBuf,
     /// The `events/` folder.
     pub events_dir: PathBuf,
@@ -44,6 +45,7 @@ async fn main() {
     total += header_secret::run(&ctx).await;
     total += jwt::run(&ctx).await;
     total += request_authorizer::run(&ctx).await;
+    total += composed::run(&ctx).await;
     println!(
         "\n{} of {} decisions as expected{}",
         total.ok,

@@ -21,6 +21,7 @@ pub async fn run(ctx: &DemoContext) -> Tally {
     samples::run(
         ctx,
         FUNCTION,
+        &ctx.events_dir.join(FUNCTION),
         &env,
         &format!("SSM SecureString {PARAMETER} with 3 tenants"),
     )

@@ -1,6 +1,7 @@
-//! Runs one function on every sample event of its `events/<function>/expected.json`.
+//! Runs one function on every sample event of a folder's `expected.json`.
 
 use std::collections::BTreeMap;
+use std::path::Path;
 
 use portcullis_harness::{Lambda, decision_for};
 use serde_json::Value;
@@ -8,10 +9,12 @@ use serde_json::Value;
 use crate::DemoContext;
 use crate::table::{self, Tally};
 
-/// Starts `function` with `env`, prints a heading with `setup`, invokes every listed event.
+/// Starts `function` with `env`, prints a heading with `setup`, invokes every event listed in
+/// `dir` (a folder of `events/`).
 pub async fn run(
     ctx: &DemoContext,
     function: &str,
+    dir: &Path,
     env: &[(String, String)],
     setup: &str,
 ) -> Tally {
@@ -29,8 +32,8 @@ pub async fn run(
         |e| format!("error: {e}"),
         |d| format!("{:.1} ms", d.as_secs_f64() * 1e3),
     );
-    table::heading(function, &format!("{setup}; ready in {init}"));
-    let dir = ctx.events_dir.join(function);
+    let title = dir.strip_prefix(&ctx.events_dir).unwrap_or(dir).display();
+    table::heading(&title.to_string(), &format!("{setup}; ready in {init}"));
     let expected: BTreeMap<String, String> = std::fs::read_to_string(dir.join("expected.json"))
         .ok()
         .and_then(|t| serde_json::from_str(&t).ok())

@@ -22,7 +22,7 @@ impl AddAssign for Tally {
 pub fn heading(function: &str, setup: &str) {
     println!("{function}  ({setup})");
     println!(
-        "  {:<42} {:<13} {:<14} {:<14}",
+        "  {:<46} {:<13} {:<14} {:<14}",
         "event", "format", "expected", "decision"
     );
 }
@@ -36,5 +36,5 @@ pub fn row(tally: &mut Tally, event: &str, format: &str, expected: &str, decisio
         tally.wrong += 1;
         "MISMATCH"
     };
-    println!("  {event:<42} {format:<13} {expected:<14} {decision:<14} {mark}");
+    println!("  {event:<46} {format:<13} {expected:<14} {decision:<14} {mark}");
 }
