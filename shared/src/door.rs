@@ -13,7 +13,7 @@
 //! | What happened | Answer | Cached by API Gateway |
 //! |---|---|---|
 //! | caller's credential refused | 401 `Unauthorized`, or an explicit Deny (403), as the function decides | yes |
-//! | origin proof missing or wrong | explicit Deny of the whole API (403), reason `origin_*` | yes |
+//! | origin proof missing or wrong (secret header, or pinned client certificate) | explicit Deny of the whole API (403), reason `origin_*` | yes |
 //! | event not an authorizer event | function error `MalformedEvent` (500) | no |
 //! | a dependency (secret, rules, keys) unavailable, or the deadline passed | function error `DependencyUnavailable` (500) | no |
 //! | a route-dependent simple response whose cache key lacks the route | function error `RouteNotInCacheKey` (500) | no |
@@ -27,7 +27,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use serde_json::Value;
 
 use crate::config::{self, ConfigError, Env};
-use crate::origin::{SecretProof, SecretProofConfig};
+use crate::origin::{CertPins, SecretProof, SecretProofConfig};
 use crate::policy::Decision;
 use crate::request::AuthorizerRequest;
 use crate::response::{HttpApiResponseMode, UNAUTHORIZED, render};
@@ -148,15 +148,18 @@ pub struct DoorSettings {
     pub metrics_namespace: Option<String>,
     /// The secret origin proof, when configured.
     pub origin: Option<SecretProofConfig>,
+    /// `ORIGIN_CERT_SHA256`: the certificate origin proof, when configured.
+    pub cert_pins: Option<CertPins>,
     /// `TRUST_CLOUDFRONT_VIEWER_HEADERS`: apply CloudFront's viewer facts after the proof.
     pub trust_viewer: bool,
 }
 
 impl DoorSettings {
-    /// Reads the settings; the origin proof's under `origin_prefix` (`ORIGIN_SECRET_` for a
+    /// Reads the settings; the secret proof's under `origin_prefix` (`ORIGIN_SECRET_` for a
     /// caller authorizer). Trusting viewer headers without an origin proof is refused.
     pub fn from_env(env: &impl Env, origin_prefix: &str) -> Result<Self, ConfigError> {
         let origin = SecretProofConfig::from_env(env, origin_prefix)?;
+        let cert_pins = CertPins::from_env(env)?;
         let trust_viewer: bool = match env.var("TRUST_CLOUDFRONT_VIEWER_HEADERS") {
             None => false,
             Some(v) => match v.trim().to_ascii_lowercase().as_str() {
@@ -170,11 +173,11 @@ impl DoorSettings {
                 }
             },
         };
-        if trust_viewer && origin.is_none() {
+        if trust_viewer && origin.is_none() && cert_pins.is_none() {
             return Err(ConfigError::new(
                 "TRUST_CLOUDFRONT_VIEWER_HEADERS",
                 format!(
-                    "CloudFront viewer headers can be forged by any direct caller: set {origin_prefix}PARAMETER_NAME (the origin proof) too, or leave this false"
+                    "CloudFront viewer headers can be forged by any direct caller: set an origin proof too ({origin_prefix}PARAMETER_NAME or ORIGIN_CERT_SHA256), or leave this false"
                 ),
             ));
         }
@@ -187,6 +190,7 @@ impl DoorSettings {
             )?,
             metrics_namespace: env.var("METRICS_NAMESPACE"),
             origin,
+            cert_pins,
             trust_viewer,
         })
     }
@@ -194,6 +198,7 @@ impl DoorSettings {
 
 /// One function's front door: origin proof, caller check, rendering, logs and metrics.
 pub struct FrontDoor<S, C> {
+    pins: Option<CertPins>,
     origin: Option<SecretProof<S>>,
     trust_viewer: bool,
     caller: C,
@@ -202,8 +207,8 @@ pub struct FrontDoor<S, C> {
 }
 
 impl<S: SecretSource, C: CallerCheck> FrontDoor<S, C> {
-    /// The door of `function` (its name in metrics) around `caller`, with the origin proof
-    /// `origin` when configured.
+    /// The door of `function` (its name in metrics) around `caller`, with the secret proof
+    /// `origin` and the settings' certificate pins when configured.
     pub fn new(
         function: &'static str,
         settings: &DoorSettings,
@@ -211,6 +216,7 @@ impl<S: SecretSource, C: CallerCheck> FrontDoor<S, C> {
         caller: C,
     ) -> Self {
         Self {
+            pins: settings.cert_pins.clone(),
             origin,
             trust_viewer: settings.trust_viewer,
             caller,
@@ -307,6 +313,12 @@ impl<S: SecretSource, C: CallerCheck> FrontDoor<S, C> {
         request: &mut AuthorizerRequest,
         clock: Clock,
     ) -> Result<Verdict, Unavailable> {
+        if let Some(pins) = &self.pins {
+            if let Err(failure) = pins.check(request, clock.wall) {
+                return Ok(Verdict::deny(ANONYMOUS, request, failure.code()));
+            }
+            tracing::debug!("origin certificate pinned");
+        }
         if let Some(origin) = &self.origin {
             match origin.check(request, clock.instant).await {
                 Err(error) => {
@@ -318,9 +330,10 @@ impl<S: SecretSource, C: CallerCheck> FrontDoor<S, C> {
                 Ok(Err(failure)) => return Ok(Verdict::deny(ANONYMOUS, request, failure.code())),
                 Ok(Ok(slot)) => tracing::debug!(slot, "origin proof passed"),
             }
-            if self.trust_viewer {
-                viewer::apply(request);
-            }
+        }
+        // Only now, with a proof passed, may CloudFront's viewer headers be believed.
+        if self.trust_viewer && (self.pins.is_some() || self.origin.is_some()) {
+            viewer::apply(request);
         }
         self.caller.check(request, clock).await
     }

@@ -6,15 +6,20 @@
 //! rotation is: add the new line, switch CloudFront, remove the old line). A wrong or missing
 //! secret is the caller's fault (an explicit Deny); a parameter that cannot be read is a
 //! dependency failure (never a cacheable answer).
+//!
+//! The certificate proof: CloudFront presents a client certificate to an API Gateway custom
+//! domain that requires mutual TLS, and API Gateway passes it to the authorizer; the request
+//! passes when the SHA-256 of that certificate (computed here from its PEM) is pinned and the
+//! certificate is within its validity. No shared secret, nothing to read at run time.
 
 mod secret_set;
 
-use std::time::Instant;
+use std::time::{Instant, SystemTime};
 
 use constant_time_eq::constant_time_eq;
 
 use crate::config::{self, ConfigError, Env};
-use crate::request::AuthorizerRequest;
+use crate::request::{AuthorizerRequest, normalize_fingerprint};
 use crate::secrets::{CacheConfig, CacheError, SecretCache, SecretSource};
 
 pub use secret_set::{MAX_SECRETS, MIN_SECRET_LEN, SecretSet};
@@ -161,6 +166,90 @@ impl<S: SecretSource> SecretProof<S> {
     }
 }
 
+/// `ORIGIN_CERT_SHA256`: the pinned SHA-256 fingerprints of CloudFront's client certificate
+/// (comma-separated, so a rotation pins the old and the new one).
+pub const CERT_PINS_VAR: &str = "ORIGIN_CERT_SHA256";
+
+/// Why the certificate proof failed (an explicit Deny).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CertFailure {
+    /// No client certificate: the request did not come over the mutual-TLS custom domain.
+    Missing,
+    /// No PEM, a PEM that is not a certificate, or a validity API Gateway did not state.
+    Malformed,
+    /// Before `notBefore`.
+    NotYetValid,
+    /// After `notAfter`.
+    Expired,
+    /// A valid certificate whose fingerprint is not pinned.
+    Unpinned,
+}
+
+impl CertFailure {
+    /// Short code for logs and metrics.
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::Missing => "origin_cert_missing",
+            Self::Malformed => "origin_cert_malformed",
+            Self::NotYetValid => "origin_cert_not_yet_valid",
+            Self::Expired => "origin_cert_expired",
+            Self::Unpinned => "origin_cert_unpinned",
+        }
+    }
+}
+
+/// The certificate proof: the pinned fingerprints.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CertPins(Vec<String>);
+
+impl CertPins {
+    /// Reads [`CERT_PINS_VAR`]; `None` when unset. Each entry must be 64 hex digits (`:`
+    /// separators and case ignored).
+    pub fn from_env(env: &impl Env) -> Result<Option<Self>, ConfigError> {
+        let entries = config::list(env, CERT_PINS_VAR);
+        if entries.is_empty() {
+            return Ok(None);
+        }
+        let mut pins = Vec::with_capacity(entries.len());
+        for (i, entry) in entries.iter().enumerate() {
+            let pin = normalize_fingerprint(entry).ok_or_else(|| {
+                ConfigError::new(
+                    CERT_PINS_VAR,
+                    format!(
+                        "entry {} is not a SHA-256 fingerprint (64 hex digits)",
+                        i + 1
+                    ),
+                )
+            })?;
+            pins.push(pin);
+        }
+        Ok(Some(Self(pins)))
+    }
+
+    /// Checks the client certificate API Gateway passed (never one from a header) at `now`.
+    pub fn check(&self, request: &AuthorizerRequest, now: SystemTime) -> Result<(), CertFailure> {
+        let cert = request.client_cert.as_ref().ok_or(CertFailure::Missing)?;
+        let fingerprint = cert.sha256.as_deref().ok_or(CertFailure::Malformed)?;
+        let (Some(not_before), Some(not_after)) = (cert.not_before, cert.not_after) else {
+            return Err(CertFailure::Malformed);
+        };
+        if now < not_before {
+            return Err(CertFailure::NotYetValid);
+        }
+        if now > not_after {
+            return Err(CertFailure::Expired);
+        }
+        let pinned = self.0.iter().fold(false, |hit, pin| {
+            constant_time_eq(pin.as_bytes(), fingerprint.as_bytes()) | hit
+        });
+        if pinned {
+            Ok(())
+        } else {
+            Err(CertFailure::Unpinned)
+        }
+    }
+}
+
 /// The line of `secrets` equal to `candidate`, compared in constant time per line and without
 /// stopping at a match.
 fn matching_slot(secrets: &SecretSet, candidate: &str) -> Option<usize> {
@@ -177,7 +266,80 @@ fn matching_slot(secrets: &SecretSet, candidate: &str) -> Option<usize> {
 mod tests {
     use super::*;
     use crate::config::MapEnv;
+    use serde_json::json;
     use std::time::Duration;
+
+    /// SHA-256 of the DER bytes `30 82 01` (base64 `MIIB`), by `printf '\x30\x82\x01' | sha256sum`.
+    const PIN: &str = "ccf72380a62a235fbf5474c2a85f6f68d0a1398f2dada1b19df37e10d4aea723";
+
+    /// A REST event whose mutual-TLS certificate is `pem`, valid 2026-01-01 to 2027-01-01.
+    fn with_cert(pem: Option<&str>) -> AuthorizerRequest {
+        let mut event = json!({"type": "REQUEST",
+            "methodArn": "arn:aws:execute-api:eu-west-1:123456789012:a1/prod/GET/x",
+            "requestContext": {"identity": {"sourceIp": "130.176.0.1"}}});
+        if let Some(pem) = pem {
+            event["requestContext"]["identity"]["clientCert"] = json!({
+                "clientCertPem": pem, "subjectDN": "CN=cloudfront", "issuerDN": "CN=ca",
+                "serialNumber": "01", "validity": {"notBefore": "Jan  1 00:00:00 2026 GMT",
+                    "notAfter": "Jan  1 00:00:00 2027 GMT"}});
+        }
+        AuthorizerRequest::from_value(&event).unwrap()
+    }
+
+    fn at(secs: u64) -> SystemTime {
+        SystemTime::UNIX_EPOCH + Duration::from_secs(secs)
+    }
+
+    #[test]
+    fn pinned_certificates_pass_within_their_validity_only() {
+        let pem = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
+        let other = "ab".repeat(32);
+        let upper = PIN.to_uppercase();
+        let env =
+            MapEnv::from_pairs([("ORIGIN_CERT_SHA256", format!("{other}, {upper}").as_str())]);
+        let pins = CertPins::from_env(&env).unwrap().unwrap();
+        // 2026-06-01, inside the validity.
+        let june = at(1_780_272_000);
+        assert_eq!(pins.check(&with_cert(Some(pem)), june), Ok(()));
+        assert_eq!(
+            pins.check(&with_cert(Some(pem)), at(1_700_000_000)),
+            Err(CertFailure::NotYetValid)
+        );
+        assert_eq!(
+            pins.check(&with_cert(Some(pem)), at(1_900_000_000)),
+            Err(CertFailure::Expired)
+        );
+        assert_eq!(
+            pins.check(&with_cert(None), june),
+            Err(CertFailure::Missing)
+        );
+        for garbage in [
+            "",
+            "not a pem",
+            "-----BEGIN CERTIFICATE-----\n%%%\n-----END CERTIFICATE-----",
+        ] {
+            assert_eq!(
+                pins.check(&with_cert(Some(garbage)), june),
+                Err(CertFailure::Malformed),
+                "{garbage:?}"
+            );
+        }
+        let unpinned = "-----BEGIN CERTIFICATE-----\nMIIC\n-----END CERTIFICATE-----\n";
+        assert_eq!(
+            pins.check(&with_cert(Some(unpinned)), june),
+            Err(CertFailure::Unpinned)
+        );
+    }
+
+    #[test]
+    fn pins_are_64_hex_digits() {
+        assert_eq!(CertPins::from_env(&MapEnv::default()), Ok(None));
+        let bad = MapEnv::from_pairs([("ORIGIN_CERT_SHA256", "abcd")]);
+        assert_eq!(
+            CertPins::from_env(&bad).unwrap_err().to_string(),
+            "configuration error in ORIGIN_CERT_SHA256: entry 1 is not a SHA-256 fingerprint (64 hex digits)"
+        );
+    }
 
     #[test]
     fn settings_are_read_under_the_prefix() {

@@ -226,6 +226,18 @@ pub fn pem_sha256(pem: &str) -> Option<String> {
     Some(hex::encode(sha2::Sha256::digest(&der)))
 }
 
+/// A SHA-256 fingerprint as 64 lower-case hex digits (`:` separators and case ignored);
+/// `None` if it is not one.
+pub fn normalize_fingerprint(text: &str) -> Option<String> {
+    let hex: String = text
+        .trim()
+        .chars()
+        .filter(|c| *c != ':')
+        .map(|c| c.to_ascii_lowercase())
+        .collect();
+    (hex.len() == 64 && hex.chars().all(|c| c.is_ascii_hexdigit())).then_some(hex)
+}
+
 /// Parses a certificate validity time as API Gateway sends it (OpenSSL's print format,
 /// `May 28 12:30:02 2019 GMT`, day possibly space-padded). `None` if unreadable.
 pub fn parse_cert_time(text: &str) -> Option<SystemTime> {

@@ -341,7 +341,7 @@ async fn header_secret_authorizer_logs_no_secret() {
         run.assert_clean(
             &secrets,
             &[
-                &["DEBUG", "allow"],
+                &["DEBUG", "origin proof passed"],
                 &["secret refresh failed"],
                 &["rejecting malformed authorizer event"],
             ],
@@ -393,7 +393,7 @@ async fn jwt_authorizer_logs_no_secret() {
             &[
                 &["DEBUG", "jwks fetched"],
                 &["token accepted"],
-                &["not an authorizer event"],
+                &["rejecting malformed authorizer event"],
             ],
         );
     }
@@ -469,7 +469,7 @@ async fn request_authorizer_logs_no_secret() {
             &[
                 &["tenant authenticated"],
                 &["secret refresh failed"],
-                &["unusable authorizer event"],
+                &["rejecting malformed authorizer event"],
             ],
         );
     }

@@ -1,6 +1,8 @@
 //! The header-secret authorizer: the front door's origin proof alone. CloudFront adds a secret
 //! header to every origin request; a request that carries one of the secrets of an SSM
-//! parameter (one per line) is let into the whole API, any other is denied.
+//! parameter (one per line) is let into the whole API, any other is denied. With
+//! `ORIGIN_CERT_SHA256` the proof is (also) CloudFront's pinned client certificate, presented
+//! to a custom domain that requires mutual TLS: the lock-down without a shared secret.
 //!
 //! The decision does not depend on the route, so an Allow covers the whole API stage and
 //! API Gateway's authorizer cache can never reuse a narrower policy for another route.
@@ -44,10 +46,14 @@ impl CallerCheck for OriginOnly {
 /// The authorizer: the front door with the secret proof and nothing else.
 pub type Authorizer<S> = FrontDoor<S, OriginOnly>;
 
-/// The authorizer reading the secrets named in `config` from `source`.
+/// The authorizer of `config`, reading the secrets (when the secret proof is configured) from
+/// `source`.
 pub fn authorizer<S: SecretSource>(source: S, config: &Config) -> Authorizer<S> {
-    let proof = SecretProof::new(source, &config.proof, true);
-    FrontDoor::new(FUNCTION, &config.door, Some(proof), OriginOnly)
+    let proof = config
+        .proof
+        .as_ref()
+        .map(|proof| SecretProof::new(source, proof, true));
+    FrontDoor::new(FUNCTION, &config.door, proof, OriginOnly)
 }
 
 #[cfg(test)]

@@ -300,9 +300,10 @@ fn secret_set_validation_names_the_line_not_the_value() {
 #[test]
 fn config_defaults_and_errors() {
     let c = Config::from_env(&MapEnv::from_pairs([("SECRET_PARAMETER_NAME", "/p")])).unwrap();
-    assert_eq!(c.proof.header_name, "x-origin-verify");
-    assert_eq!(c.proof.cache.ttl, Duration::from_secs(300));
-    assert_eq!(c.proof.cache.max_stale, Duration::from_secs(300));
+    let proof = c.proof.unwrap();
+    assert_eq!(proof.header_name, "x-origin-verify");
+    assert_eq!(proof.cache.ttl, Duration::from_secs(300));
+    assert_eq!(proof.cache.max_stale, Duration::from_secs(300));
     assert_eq!(c.ssm_timeouts.total, Duration::from_millis(3000));
     let err = |pairs: &[(&str, &str)]| {
         Config::from_env(&MapEnv::from_pairs(pairs.iter().copied()))

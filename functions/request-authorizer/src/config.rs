@@ -137,6 +137,7 @@ mod tests {
                     http_mode: HttpApiResponseMode::Simple,
                     metrics_namespace: None,
                     origin: None,
+                    cert_pins: None,
                     trust_viewer: false,
                 },
             }

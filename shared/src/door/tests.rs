@@ -225,6 +225,7 @@ fn trusting_viewer_headers_needs_the_origin_proof() {
             http_mode: HttpApiResponseMode::Simple,
             metrics_namespace: None,
             origin: None,
+            cert_pins: None,
             trust_viewer: false,
         }
     );
@@ -353,4 +354,53 @@ proptest! {
         prop_assert_eq!(allowed, valid, "event {}", event);
         prop_assert_eq!(door.caller().seen.lock().unwrap().len(), usize::from(valid));
     }
+}
+
+#[tokio::test]
+async fn a_pinned_certificate_is_an_origin_proof_without_any_secret() {
+    // SHA-256 of the DER bytes `30 82 01` (PEM body `MIIB`), by `printf '\x30\x82\x01' | sha256sum`.
+    let pin = "ccf72380a62a235fbf5474c2a85f6f68d0a1398f2dada1b19df37e10d4aea723";
+    let settings = DoorSettings::from_env(
+        &MapEnv::from_pairs([
+            ("ORIGIN_CERT_SHA256", pin),
+            ("TRUST_CLOUDFRONT_VIEWER_HEADERS", "true"),
+        ]),
+        "ORIGIN_SECRET_",
+    )
+    .unwrap();
+    let door: FrontDoor<MemorySource, _> =
+        FrontDoor::new("test", &settings, None, AllowEveryone::default());
+    let event = |pem: &str| {
+        json!({"type": "REQUEST", "methodArn": ARN,
+            "headers": {"CloudFront-Viewer-Address": "203.0.113.9:443"},
+            "requestContext": {"identity": {"sourceIp": "130.176.0.7", "clientCert": {
+                "clientCertPem": pem, "subjectDN": "CN=cloudfront", "issuerDN": "CN=ca",
+                "serialNumber": "01", "validity": {"notBefore": "Jan  1 00:00:00 2020 GMT",
+                    "notAfter": "Jan  1 00:00:00 2100 GMT"}}}}})
+    };
+    let pinned = event("-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n");
+    assert_eq!(
+        serve(&door, &pinned).await,
+        Ok(whole_api("Allow", "caller"))
+    );
+    // The viewer facts were applied after the certificate proof.
+    assert_eq!(
+        *door.caller().seen.lock().unwrap(),
+        vec![Some("203.0.113.9".parse().unwrap())]
+    );
+    let unpinned = event("-----BEGIN CERTIFICATE-----\nMIIC\n-----END CERTIFICATE-----\n");
+    assert_eq!(
+        serve(&door, &unpinned).await,
+        Ok(whole_api("Deny", "anonymous"))
+    );
+    let mut absent = pinned.clone();
+    absent["requestContext"]["identity"]
+        .as_object_mut()
+        .unwrap()
+        .remove("clientCert");
+    assert_eq!(
+        serve(&door, &absent).await,
+        Ok(whole_api("Deny", "anonymous"))
+    );
+    assert_eq!(door.caller().seen.lock().unwrap().len(), 1);
 }

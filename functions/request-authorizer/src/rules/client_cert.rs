@@ -116,17 +116,7 @@ pub(crate) fn normalize_serial(serial: &str) -> Option<String> {
     Some(if trimmed.is_empty() { "0" } else { trimmed }.to_owned())
 }
 
-/// A SHA-256 fingerprint as 64 lower-case hex digits (`:` separators and case ignored);
-/// `None` if it is not one.
-pub(crate) fn normalize_fingerprint(text: &str) -> Option<String> {
-    let hex: String = text
-        .trim()
-        .chars()
-        .filter(|c| *c != ':')
-        .map(|c| c.to_ascii_lowercase())
-        .collect();
-    (hex.len() == 64 && hex.chars().all(|c| c.is_ascii_hexdigit())).then_some(hex)
-}
+pub(crate) use portcullis::request::normalize_fingerprint;
 
 #[cfg(test)]
 mod tests {
