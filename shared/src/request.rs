@@ -180,33 +180,30 @@ pub struct ClientCert {
     pub sha256: Option<String>,
 }
 
-impl From<ApiGatewayCustomAuthorizerRequestTypeRequestIdentityClientCert> for ClientCert {
-    fn from(c: ApiGatewayCustomAuthorizerRequestTypeRequestIdentityClientCert) -> Self {
-        Self {
-            subject_dn: c.subject_dn,
-            issuer_dn: c.issuer_dn,
-            serial_number: c.serial_number,
-            not_before: c.validity.not_before.as_deref().and_then(parse_cert_time),
-            not_after: c.validity.not_after.as_deref().and_then(parse_cert_time),
-            sha256: c.client_cert_pem.as_deref().and_then(pem_sha256),
-            pem: c.client_cert_pem,
+/// API Gateway's two client-certificate types (REST, HTTP 1.0 and WebSocket; HTTP 2.0) carry
+/// the same fields: the fingerprint is computed from the PEM, validity parsed from its text.
+macro_rules! client_cert_from {
+    ($($source:ty),*) => {$(
+        impl From<$source> for ClientCert {
+            fn from(c: $source) -> Self {
+                Self {
+                    subject_dn: c.subject_dn,
+                    issuer_dn: c.issuer_dn,
+                    serial_number: c.serial_number,
+                    not_before: c.validity.not_before.as_deref().and_then(parse_cert_time),
+                    not_after: c.validity.not_after.as_deref().and_then(parse_cert_time),
+                    sha256: c.client_cert_pem.as_deref().and_then(pem_sha256),
+                    pem: c.client_cert_pem,
+                }
+            }
         }
-    }
+    )*};
 }
 
-impl From<ApiGatewayV2httpRequestContextAuthenticationClientCert> for ClientCert {
-    fn from(c: ApiGatewayV2httpRequestContextAuthenticationClientCert) -> Self {
-        Self {
-            subject_dn: c.subject_dn,
-            issuer_dn: c.issuer_dn,
-            serial_number: c.serial_number,
-            not_before: c.validity.not_before.as_deref().and_then(parse_cert_time),
-            not_after: c.validity.not_after.as_deref().and_then(parse_cert_time),
-            sha256: c.client_cert_pem.as_deref().and_then(pem_sha256),
-            pem: c.client_cert_pem,
-        }
-    }
-}
+client_cert_from!(
+    ApiGatewayCustomAuthorizerRequestTypeRequestIdentityClientCert,
+    ApiGatewayV2httpRequestContextAuthenticationClientCert
+);
 
 /// The lower-case hex SHA-256 of the DER certificate in `pem` (the first `CERTIFICATE` block);
 /// `None` when there is no such block or its base64 is invalid.

@@ -14,7 +14,9 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use jwt_support::JwksServer;
-use portcullis_harness::{InvokeError, Lambda, Moto, binary, read_env_file, workspace_root};
+use portcullis_harness::{
+    InvokeError, Lambda, Moto, binary, decision_for, read_env_file, workspace_root,
+};
 use serde_json::{Value, json};
 
 /// The two lines of `events/composed/origin-secret.txt` and the value nobody configured.
@@ -94,62 +96,6 @@ async fn start(env: Vec<(String, String)>, function: &str) -> Lambda {
     lambda
 }
 
-/// IAM resource matching, written for this test: `*` any run of characters, `?` one.
-fn iam_match(pattern: &[u8], text: &[u8]) -> bool {
-    match (pattern.first(), text.first()) {
-        (None, None) => true,
-        (Some(b'*'), _) => {
-            iam_match(&pattern[1..], text) || (!text.is_empty() && iam_match(pattern, &text[1..]))
-        }
-        (Some(b'?'), Some(_)) => iam_match(&pattern[1..], &text[1..]),
-        (Some(p), Some(t)) if p == t => iam_match(&pattern[1..], &text[1..]),
-        _ => false,
-    }
-}
-
-/// `Allow` / `Deny` for the event's own route, `Unauthorized`, or `Error(<errorType>)`.
-fn effective(event: &Value, result: &Result<Value, InvokeError>) -> String {
-    let response = match result {
-        Ok(v) => v,
-        Err(InvokeError::Function { message, .. }) if message == "Unauthorized" => {
-            return "Unauthorized".into();
-        }
-        Err(InvokeError::Function { error_type, .. }) => return format!("Error({error_type})"),
-        Err(other) => return format!("Error({other})"),
-    };
-    if let Some(authorized) = response.get("isAuthorized") {
-        return if authorized == &json!(true) {
-            "Allow"
-        } else {
-            "Deny"
-        }
-        .into();
-    }
-    let arn = event
-        .get("methodArn")
-        .or_else(|| event.get("routeArn"))
-        .and_then(Value::as_str)
-        .expect("event has an ARN");
-    let mut allowed = false;
-    for statement in response["policyDocument"]["Statement"]
-        .as_array()
-        .expect("policy statements")
-    {
-        assert_eq!(statement["Action"], "execute-api:Invoke");
-        let hit = statement["Resource"]
-            .as_array()
-            .expect("resources")
-            .iter()
-            .any(|r| iam_match(r.as_str().unwrap().as_bytes(), arn.as_bytes()));
-        match statement["Effect"].as_str() {
-            Some("Deny") if hit => return "Deny".into(),
-            Some("Allow") if hit => allowed = true,
-            _ => {}
-        }
-    }
-    if allowed { "Allow" } else { "Deny" }.into()
-}
-
 /// The reason code of the front door's decision line for the `n`-th invocation.
 async fn reason(lambda: &Lambda, n: u64) -> String {
     let id = format!("\"requestId\":\"req-{n:08}\"");
@@ -201,7 +147,7 @@ async fn replay(
         let event = read(function, file);
         let got = lambda.invoke(&event).await;
         n += 1;
-        assert_eq!(&effective(&event, &got), want, "{file}: {got:?}");
+        assert_eq!(&decision_for(&event, &got), want, "{file}: {got:?}");
         let case = case_of(file);
         let (_, why) = reasons
             .iter()
@@ -457,7 +403,7 @@ async fn origin_secret_unavailable_is_a_dependency_failure() {
     // Without the header there is nothing to compare: still the caller's Deny.
     let event = read("jwt-authorizer", "http-v1-origin-missing-token-valid.json");
     let got = jwt.invoke(&event).await;
-    assert_eq!(effective(&event, &got), "Deny");
+    assert_eq!(decision_for(&event, &got), "Deny");
 
     // request-authorizer whose parameter is deleted after it worked: an error once the cached
     // copy is too old, never a cached Deny, and Allow again once the parameter is back.
@@ -473,7 +419,7 @@ async fn origin_secret_unavailable_is_a_dependency_failure() {
     let parameter = setting(&env, "ORIGIN_SECRET_PARAMETER_NAME");
     let mut request = start(env, "request-authorizer").await;
     let event = read("request-authorizer", "rest-request-viewer-ipv4-inside.json");
-    assert_eq!(effective(&event, &request.invoke(&event).await), "Allow");
+    assert_eq!(decision_for(&event, &request.invoke(&event).await), "Allow");
     moto.ssm_client()
         .delete_parameter()
         .name(&parameter)
@@ -487,7 +433,7 @@ async fn origin_secret_unavailable_is_a_dependency_failure() {
         std::fs::read_to_string(workspace_root().join("events/composed/origin-secret.txt"))
             .unwrap();
     moto.put_secure(&parameter, &secret).await;
-    assert_eq!(effective(&event, &request.invoke(&event).await), "Allow");
+    assert_eq!(decision_for(&event, &request.invoke(&event).await), "Allow");
     assert_no_credentials_in_logs(&jwt, &token_signatures("jwt-authorizer"));
     assert_no_credentials_in_logs(&request, &[]);
 }
@@ -546,7 +492,7 @@ async fn simple_http_answers_need_the_route_in_the_cache_key() {
     let mut lambda = start(env, "jwt-authorizer").await;
     let mut event = read("jwt-authorizer", "http-v2-origin-valid-token-valid.json");
     let got = lambda.invoke(&event).await;
-    assert_eq!(effective(&event, &got), "Error(RouteNotInCacheKey)");
+    assert_eq!(decision_for(&event, &got), "Error(RouteNotInCacheKey)");
     event["identitySource"]
         .as_array_mut()
         .unwrap()

@@ -7,7 +7,9 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use portcullis_harness::{InvokeError, Lambda, Moto, binary, sample_event, workspace_root};
+use portcullis_harness::{
+    InvokeError, Lambda, Moto, binary, decision_for, iam_match, sample_event, workspace_root,
+};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
@@ -50,61 +52,6 @@ async fn start(moto: &Moto, extra: &[(&str, &str)]) -> Lambda {
     lambda
 }
 
-/// IAM resource matching, written for this test: `*` any run of characters, `?` one.
-fn iam_match(pattern: &[u8], text: &[u8]) -> bool {
-    match (pattern.first(), text.first()) {
-        (None, None) => true,
-        (Some(b'*'), _) => {
-            iam_match(&pattern[1..], text) || (!text.is_empty() && iam_match(pattern, &text[1..]))
-        }
-        (Some(b'?'), Some(_)) => iam_match(&pattern[1..], &text[1..]),
-        (Some(p), Some(t)) if p == t => iam_match(&pattern[1..], &text[1..]),
-        _ => false,
-    }
-}
-
-/// `Allow` / `Deny` for the event's own route, `Unauthorized`, or `Error(<message>)`.
-fn effective(event: &Value, result: &Result<Value, InvokeError>) -> String {
-    let response = match result {
-        Ok(v) => v,
-        Err(InvokeError::Function { message, .. }) if message == "Unauthorized" => {
-            return "Unauthorized".into();
-        }
-        Err(other) => return format!("Error({other})"),
-    };
-    if let Some(authorized) = response.get("isAuthorized") {
-        return if authorized == &json!(true) {
-            "Allow"
-        } else {
-            "Deny"
-        }
-        .into();
-    }
-    let arn = event
-        .get("methodArn")
-        .or_else(|| event.get("routeArn"))
-        .and_then(Value::as_str)
-        .expect("event has an ARN");
-    let mut allowed = false;
-    for statement in response["policyDocument"]["Statement"]
-        .as_array()
-        .expect("policy statements")
-    {
-        assert_eq!(statement["Action"], "execute-api:Invoke");
-        let hit = statement["Resource"]
-            .as_array()
-            .expect("resources")
-            .iter()
-            .any(|r| iam_match(r.as_str().unwrap().as_bytes(), arn.as_bytes()));
-        match statement["Effect"].as_str() {
-            Some("Deny") if hit => return "Deny".into(),
-            Some("Allow") if hit => allowed = true,
-            _ => {}
-        }
-    }
-    if allowed { "Allow" } else { "Deny" }.into()
-}
-
 fn assert_no_key_in_logs(lambda: &Lambda) {
     for line in lambda.logs() {
         for key in ALL_KEYS {
@@ -126,7 +73,7 @@ async fn every_sample_event_against_moto() {
     assert_eq!(expected.len(), 34);
     for (name, want) in &expected {
         let e = event(name);
-        let got = effective(&e, &lambda.invoke(&e).await);
+        let got = decision_for(&e, &lambda.invoke(&e).await);
         assert_eq!(&got, want, "{name}");
     }
 
@@ -214,14 +161,14 @@ async fn rules_update_is_picked_up_after_the_ttl() {
     moto.put_secure(PARAM, &one_tenant(false)).await;
     let mut lambda = start(&moto, &[("RULES_CACHE_TTL_SECONDS", "1")]).await;
     let valid = event("rest-request-api-key-valid.json");
-    assert_eq!(effective(&valid, &lambda.invoke(&valid).await), "Allow");
+    assert_eq!(decision_for(&valid, &lambda.invoke(&valid).await), "Allow");
 
     moto.put_secure(PARAM, &one_tenant(true)).await;
     // Within the TTL the cached rules still apply.
-    assert_eq!(effective(&valid, &lambda.invoke(&valid).await), "Allow");
+    assert_eq!(decision_for(&valid, &lambda.invoke(&valid).await), "Allow");
     tokio::time::sleep(Duration::from_millis(1300)).await;
     let revoked = lambda.invoke(&valid).await;
-    assert_eq!(effective(&valid, &revoked), "Deny");
+    assert_eq!(decision_for(&valid, &revoked), "Deny");
     assert_eq!(revoked.unwrap()["principalId"], "acme");
 
     // A document that fails validation is not applied: the last good one stays and the
@@ -232,7 +179,7 @@ async fn rules_update_is_picked_up_after_the_ttl() {
     )
     .await;
     tokio::time::sleep(Duration::from_millis(1300)).await;
-    assert_eq!(effective(&valid, &lambda.invoke(&valid).await), "Deny");
+    assert_eq!(decision_for(&valid, &lambda.invoke(&valid).await), "Deny");
     assert!(
         lambda
             .logs()
@@ -301,7 +248,7 @@ async fn bad_rules_documents_fail_init_naming_the_entry() {
         assert!(!logs.contains(GLOBEX_KEY), "case {i}: key in logs");
         // And nothing was half-loaded: no invocation is answered.
         let e = event("rest-request-api-key-valid.json");
-        assert_ne!(effective(&e, &lambda.invoke(&e).await), "Allow");
+        assert_ne!(decision_for(&e, &lambda.invoke(&e).await), "Allow");
     }
 }
 
@@ -320,11 +267,11 @@ async fn toml_rules_in_ssm_with_the_key_in_the_query_string() {
     .await;
     let mut e = event("rest-request-api-key-valid.json");
     let header_only = lambda.invoke(&e).await;
-    assert_eq!(effective(&e, &header_only), "Unauthorized");
+    assert_eq!(decision_for(&e, &header_only), "Unauthorized");
     e["queryStringParameters"] = json!({"api_key": ACME_KEY});
     e["multiValueQueryStringParameters"] = json!({"api_key": [ACME_KEY]});
     let response = lambda.invoke(&e).await.unwrap();
-    assert_eq!(effective(&e, &Ok(response.clone())), "Allow");
+    assert_eq!(decision_for(&e, &Ok(response.clone())), "Allow");
     assert_eq!(
         response["usageIdentifierKey"],
         "pcDemoAcmeUsagePlanKey0000000000000001"
@@ -347,7 +294,7 @@ async fn bundled_rules_file_needs_no_ssm() {
         ("http-v1-api-key-missing.json", "Unauthorized"),
     ] {
         let e = event(name);
-        assert_eq!(effective(&e, &lambda.invoke(&e).await), want, "{name}");
+        assert_eq!(decision_for(&e, &lambda.invoke(&e).await), want, "{name}");
     }
 }
 

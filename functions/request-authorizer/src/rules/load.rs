@@ -255,40 +255,38 @@ fn validate_tenant(
                 }
                 Ok(Some(values))
             };
-            let serial_numbers = match list(cert.serial_numbers, "serialNumbers")? {
-                None => None,
-                Some(values) => Some(
-                    values
-                        .iter()
-                        .enumerate()
-                        .map(|(i, s)| {
-                            normalize_serial(s).ok_or_else(|| {
-                                err(
-                                    &format!("clientCert.serialNumbers[{i}]"),
-                                    "serial number is not hex (e.g. \"0a:1b:2c\")".to_owned(),
-                                )
-                            })
-                        })
-                        .collect::<Result<Vec<_>, _>>()?,
-                ),
+            // A list whose every entry is brought to one form by `normalize`, or an error
+            // naming the entry.
+            let normalized = |values: Option<Vec<String>>,
+                              name: &str,
+                              normalize: fn(&str) -> Option<String>,
+                              reason: &str|
+             -> Result<Option<Vec<String>>, RulesError> {
+                let Some(values) = list(values, name)? else {
+                    return Ok(None);
+                };
+                values
+                    .iter()
+                    .enumerate()
+                    .map(|(i, v)| {
+                        normalize(v)
+                            .ok_or_else(|| err(&format!("clientCert.{name}[{i}]"), reason.into()))
+                    })
+                    .collect::<Result<Vec<_>, _>>()
+                    .map(Some)
             };
-            let sha256 = match list(cert.sha256, "sha256")? {
-                None => None,
-                Some(values) => Some(
-                    values
-                        .iter()
-                        .enumerate()
-                        .map(|(i, f)| {
-                            normalize_fingerprint(f).ok_or_else(|| {
-                                err(
-                                    &format!("clientCert.sha256[{i}]"),
-                                    "not a SHA-256 fingerprint (64 hex digits, ':' allowed)".into(),
-                                )
-                            })
-                        })
-                        .collect::<Result<Vec<_>, _>>()?,
-                ),
-            };
+            let serial_numbers = normalized(
+                cert.serial_numbers,
+                "serialNumbers",
+                normalize_serial,
+                "serial number is not hex (e.g. \"0a:1b:2c\")",
+            )?;
+            let sha256 = normalized(
+                cert.sha256,
+                "sha256",
+                normalize_fingerprint,
+                "not a SHA-256 fingerprint (64 hex digits, ':' allowed)",
+            )?;
             Some(ClientCertRules {
                 subject_dn: list(cert.subject_dn, "subjectDn")?,
                 issuer_dn: list(cert.issuer_dn, "issuerDn")?,
