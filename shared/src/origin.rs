@@ -175,7 +175,9 @@ pub const CERT_PINS_VAR: &str = "ORIGIN_CERT_SHA256";
 pub enum CertFailure {
     /// No client certificate: the request did not come over the mutual-TLS custom domain.
     Missing,
-    /// No PEM, a PEM that is not a certificate, or a validity API Gateway did not state.
+    /// No PEM, a PEM without a base64 `CERTIFICATE` block, or a validity API Gateway did not
+    /// state. (The DER is not parsed: API Gateway's mutual TLS verified the certificate against
+    /// the truststore; the pin compares its bytes.)
     Malformed,
     /// Before `notBefore`.
     NotYetValid,

@@ -467,7 +467,7 @@ async fn trusting_viewer_headers_without_the_origin_proof_fails_init() {
         let logs = lambda.logs().join("\n");
         assert!(
             logs.contains(
-                "configuration error in TRUST_CLOUDFRONT_VIEWER_HEADERS: CloudFront viewer headers can be forged by any direct caller: set ORIGIN_SECRET_PARAMETER_NAME (the origin proof) too"
+                "configuration error in TRUST_CLOUDFRONT_VIEWER_HEADERS: CloudFront viewer headers can be forged by any direct caller: set an origin proof too (ORIGIN_SECRET_PARAMETER_NAME or ORIGIN_CERT_SHA256)"
             ),
             "{function}: init error does not name the variables:\n{logs}"
         );

@@ -22,9 +22,24 @@ pub const PRINCIPAL_ALLOWED: &str = "cloudfront";
 /// The function's name in metrics.
 pub const FUNCTION: &str = "header-secret-authorizer";
 
-/// The caller check of a request that passed the origin proof: nothing more to check.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct OriginOnly;
+/// The caller check of a request that passed the origin proof: nothing more to check. The
+/// Allow's context names the lock-down (`header-secret`, `origin-mtls`, or both).
+#[derive(Debug, Clone, Copy)]
+pub struct OriginOnly {
+    lockdown: &'static str,
+}
+
+impl OriginOnly {
+    /// The check for `config`'s proofs.
+    pub fn new(config: &Config) -> Self {
+        let lockdown = match (config.proof.is_some(), config.door.cert_pins.is_some()) {
+            (true, true) => "header-secret,origin-mtls",
+            (false, true) => "origin-mtls",
+            _ => "header-secret",
+        };
+        Self { lockdown }
+    }
+}
 
 impl CallerCheck for OriginOnly {
     async fn check(
@@ -34,7 +49,7 @@ impl CallerCheck for OriginOnly {
     ) -> Result<Verdict, Unavailable> {
         let mut context = Context::new();
         context
-            .insert("lockdown", "header-secret")
+            .insert("lockdown", self.lockdown)
             .expect("static key is not empty");
         Ok(Verdict::Decision {
             decision: Decision::allow_all(PRINCIPAL_ALLOWED, &request.method_arn, context),
@@ -53,7 +68,7 @@ pub fn authorizer<S: SecretSource>(source: S, config: &Config) -> Authorizer<S> 
         .proof
         .as_ref()
         .map(|proof| SecretProof::new(source, proof, true));
-    FrontDoor::new(FUNCTION, &config.door, proof, OriginOnly)
+    FrontDoor::new(FUNCTION, &config.door, proof, OriginOnly::new(config))
 }
 
 #[cfg(test)]

@@ -5,6 +5,7 @@
 mod composed;
 mod header_secret;
 mod jwt;
+mod origin_mtls;
 mod request_authorizer;
 mod samples;
 mod table;
@@ -46,6 +47,7 @@ async fn main() {
     total += jwt::run(&ctx).await;
     total += request_authorizer::run(&ctx).await;
     total += composed::run(&ctx).await;
+    total += origin_mtls::run(&ctx).await;
     println!(
         "\n{} of {} decisions as expected{}",
         total.ok,
