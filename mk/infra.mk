@@ -26,7 +26,14 @@ endif
 # Region of the synthesized API stacks: not us-east-1, so sigv4 exercises the separate edge stack.
 INFRA_CDK_REGION   ?= eu-west-1
 # CDK synth covers every mode; sigv4 needs the packaged edge signer (`make edge-package`).
-INFRA_CDK_MODES    ?= header-secret,api-key,sigv4
+INFRA_CDK_MODES    ?= header-secret,api-key,sigv4,origin-mtls
+# origin-mtls takes the custom domain, its certificates, the truststore and the pin from context:
+# example values (synth reads no AWS account; the ARNs and the S3 object need not exist).
+INFRA_CDK_MTLS_CONTEXT := -c originDomainName=origin.api.example.com \
+  -c originDomainCertificateArn=arn:aws:acm:$(INFRA_CDK_REGION):111122223333:certificate/11111111-2222-3333-4444-555555555555 \
+  -c originClientCertificateArn=arn:aws:acm:us-east-1:111122223333:certificate/0f1e2d3c-4b5a-6978-8695-a4b3c2d1e0f9 \
+  -c originTruststoreUri=s3://portcullis-truststore/cloudfront-ca.pem -c originTruststoreVersion=3sL4kqtJlcpXroDTDmJ.rmSpXd3dIbrHY \
+  -c originCertSha256=9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08,60303ae22b998861bce3b28f33eec1be758a213c86c93c076dbe9f558c11c752
 INFRA_HAS_EDGE_PACKAGE := $(shell grep -lsE '^edge-package:' Makefile $(wildcard mk/*.mk))
 
 INFRA_TARGETS := infra-lint-sam infra-build-sam infra-synth-cdk infra-lint-cdk infra-test infra-check
@@ -81,7 +88,7 @@ infra-synth-cdk: setup infra-setup ## cdk synth of the example app (every mode) 
 	  modes=$$(echo "$$modes" | tr ',' '\n' | grep -v '^sigv4$$' | paste -sd, -); fi; \
 	rm -rf $(INFRA_CDK_OUT); \
 	cd infra/cdk && npx --no-install tsc --noEmit && \
-	npx --no-install cdk synth --quiet --no-notices -c mode=$$modes -c region=$(INFRA_CDK_REGION) -c architecture=$(INFRA_ARCH) -c cargoProfile=$(INFRA_CARGO_PROFILE) -c jwtIssuer=https://issuer.example.com/ -c jwtAudience=portcullis -c rulesParameter=/portcullis/rules
+	npx --no-install cdk synth --quiet --no-notices -c mode=$$modes -c region=$(INFRA_CDK_REGION) -c architecture=$(INFRA_ARCH) -c cargoProfile=$(INFRA_CARGO_PROFILE) -c jwtIssuer=https://issuer.example.com/ -c jwtAudience=portcullis -c rulesParameter=/portcullis/rules $(INFRA_CDK_MTLS_CONTEXT)
 
 # W3005 (DependsOn already implied by a GetAtt) is ignored on CDK output only: CDK itself adds
 # those DependsOn (function -> role policy), they are redundant, never wrong.

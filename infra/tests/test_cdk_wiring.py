@@ -13,7 +13,8 @@ import pytest
 from cfn import CDK_OUT, as_list, statements
 
 OUT = Path(os.environ.get("PORTCULLIS_CDK_OUT", CDK_OUT))
-STACKS = {"header-secret": "PortcullisHeaderSecret", "api-key": "PortcullisApiKey", "sigv4": "PortcullisSigV4"}
+STACKS = {"header-secret": "PortcullisHeaderSecret", "api-key": "PortcullisApiKey", "sigv4": "PortcullisSigV4",
+          "origin-mtls": "PortcullisOriginMtls"}
 # Every combination of lock-down mode and caller authorizer the example app synthesizes (with
 # `make infra-synth-cdk`'s -c jwtIssuer and -c rulesParameter); api-key alone is the SAM tests' case.
 COMBINATIONS = {
@@ -24,8 +25,15 @@ COMBINATIONS = {
     "api-key+jwt": "PortcullisApiKey",
     "api-key+request": "PortcullisApiKeyRequest",
     "sigv4": "PortcullisSigV4",
+    "origin-mtls": "PortcullisOriginMtls",
+    "origin-mtls+jwt": "PortcullisOriginMtlsJwt",
+    "origin-mtls+request": "PortcullisOriginMtlsRequest",
 }
 COMPOSED = [c for c in COMBINATIONS if c.startswith("header-secret+")]
+MTLS = [c for c in COMBINATIONS if c.startswith("origin-mtls")]
+# The example values `make infra-synth-cdk` passes (mk/infra.mk INFRA_CDK_MTLS_CONTEXT).
+PINS = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08,60303ae22b998861bce3b28f33eec1be758a213c86c93c076dbe9f558c11c752"
+CLOUDFRONT_CERT = "arn:aws:acm:us-east-1:111122223333:certificate/0f1e2d3c-4b5a-6978-8695-a4b3c2d1e0f9"
 
 
 def manifest():
@@ -156,6 +164,10 @@ HTTP_IDENTITY = {
     "header-secret+request+viewer": ["$request.header.x-origin-verify", "$request.header.x-tenant-key", "$request.header.CloudFront-Viewer-Address"],
     "api-key+jwt": ["$request.header.x-origin-verify"],
     "api-key+request": ["$request.header.x-origin-verify"],
+    # origin-mtls alone: no identity source and no cache (the same reasoning as the SAM tests).
+    "origin-mtls": None,
+    "origin-mtls+jwt": ["$request.header.Authorization"],
+    "origin-mtls+request": ["$request.header.x-tenant-key"],
 }
 REST_IDENTITY = {
     "header-secret": "method.request.header.x-origin-verify",
@@ -164,7 +176,11 @@ REST_IDENTITY = {
     "header-secret+request+viewer": "method.request.header.x-origin-verify,method.request.header.x-tenant-key,method.request.header.CloudFront-Viewer-Address,context.httpMethod,context.resourcePath",
     "api-key+jwt": "method.request.header.Authorization",
     "api-key+request": "method.request.header.x-tenant-key,context.httpMethod,context.resourcePath",
+    "origin-mtls": None,
+    "origin-mtls+jwt": "method.request.header.Authorization",
+    "origin-mtls+request": "method.request.header.x-tenant-key,context.httpMethod,context.resourcePath",
 }
+RESULT_TTL = {case: 0 if case == "origin-mtls" else 300 for case in COMBINATIONS}
 # Which function's binary answers the route: (HTTP API, REST API).
 ROUTE_BINARY = {
     "header-secret": ("header-secret", "header-secret"),
@@ -173,8 +189,16 @@ ROUTE_BINARY = {
     "header-secret+request+viewer": ("request", "request"),
     "api-key+jwt": ("header-secret", "jwt"),
     "api-key+request": ("header-secret", "request"),
+    "origin-mtls": ("header-secret", "header-secret"),
+    "origin-mtls+jwt": ("jwt", "jwt"),
+    "origin-mtls+request": ("request", "request"),
 }
 SETTING_OF = {"header-secret": "SECRET_PARAMETER_NAME", "jwt": "JWT_ISSUER", "request": "RULES_PARAMETER_NAME"}
+
+
+def setting_of(case, binary):
+    """The setting that identifies the function: origin-mtls' lock-down function pins, it has no secret."""
+    return "ORIGIN_CERT_SHA256" if case == "origin-mtls" else SETTING_OF[binary]
 
 
 @pytest.mark.parametrize("case", HTTP_IDENTITY)
@@ -182,11 +206,11 @@ def test_http_authorizer_identity_sources(case):
     t = template(COMBINATIONS[case])
     http, _ = route_authorizers(t)
     props = http["Properties"]
-    assert props["IdentitySource"] == HTTP_IDENTITY[case]
-    assert props["AuthorizerType"] == "REQUEST" and props["AuthorizerResultTtlInSeconds"] == 300
+    assert props.get("IdentitySource") == HTTP_IDENTITY[case]
+    assert props["AuthorizerType"] == "REQUEST" and props["AuthorizerResultTtlInSeconds"] == RESULT_TTL[case]
     assert props["AuthorizerPayloadFormatVersion"] == "2.0"
     env = environment(t, authorizer_function(t, http))
-    assert SETTING_OF[ROUTE_BINARY[case][0]] in env
+    assert setting_of(case, ROUTE_BINARY[case][0]) in env
     # header-secret: one answer for every route, simple. A caller's answer depends on the route:
     # a policy naming every route it allows, which API Gateway evaluates on each request.
     simple = ROUTE_BINARY[case][0] == "header-secret"
@@ -198,9 +222,9 @@ def test_http_authorizer_identity_sources(case):
 def test_rest_authorizer_identity_sources(case):
     t = template(COMBINATIONS[case])
     _, rest = route_authorizers(t)
-    assert rest["Properties"]["IdentitySource"] == REST_IDENTITY[case]
-    assert rest["Properties"]["Type"] == "REQUEST" and rest["Properties"]["AuthorizerResultTtlInSeconds"] == 300
-    assert SETTING_OF[ROUTE_BINARY[case][1]] in environment(t, authorizer_function(t, rest))
+    assert rest["Properties"].get("IdentitySource") == REST_IDENTITY[case]
+    assert rest["Properties"]["Type"] == "REQUEST" and rest["Properties"]["AuthorizerResultTtlInSeconds"] == RESULT_TTL[case]
+    assert setting_of(case, ROUTE_BINARY[case][1]) in environment(t, authorizer_function(t, rest))
     assert len(of_type(t, "AWS::ApiGateway::Authorizer")) == 1
 
 
@@ -251,7 +275,7 @@ def secret_checker(t):
     return found
 
 
-@pytest.mark.parametrize("case", [c for c in COMBINATIONS if c != "sigv4"])
+@pytest.mark.parametrize("case", [c for c in COMBINATIONS if c != "sigv4" and c not in MTLS])
 def test_cloudfront_sends_the_secret_header_from_a_dynamic_reference(case):
     t = template(COMBINATIONS[case])
     carrying = ["AWS::ApiGatewayV2::Api"] + (["AWS::ApiGateway::RestApi"] if case.startswith("header-secret") else [])
@@ -430,6 +454,8 @@ CALLER_ENV = {
     "header-secret+request+viewer": {**REQUEST_ENV, **COMMON, **origin_proof("PortcullisHeaderSecretRequestViewer", "true")},
     "api-key+jwt": {**JWT_ENV, **COMMON},
     "api-key+request": {**REQUEST_ENV, **COMMON},
+    "origin-mtls+jwt": {**JWT_ENV, **COMMON, "ORIGIN_CERT_SHA256": PINS, "TRUST_CLOUDFRONT_VIEWER_HEADERS": "false"},
+    "origin-mtls+request": {**REQUEST_ENV, **COMMON, "ORIGIN_CERT_SHA256": PINS, "TRUST_CLOUDFRONT_VIEWER_HEADERS": "false"},
 }
 
 
@@ -493,15 +519,30 @@ def test_construct_refuses_combinations_that_cannot_work():
     out = subprocess.run(["npx", "--no-install", "tsx", "test/refusals.ts"], cwd=cdk_dir, check=True,
                          capture_output=True, text=True, timeout=300)
     refusals = json.loads(out.stdout)
-    sigv4 = "callerAuthorizer needs mode header-secret or api-key: sigv4 routes are AWS_IAM, with no authorizer slot"
+    sigv4 = "callerAuthorizer needs mode header-secret, api-key or origin-mtls: sigv4 routes are AWS_IAM, with no authorizer slot"
     viewer = ("trustCloudFrontViewerHeaders needs mode header-secret (the origin secret proves the headers come from CloudFront) "
               "and the request caller authorizer (tenant CIDR and certificate rules read them)")
+    pin = "originMtls.certSha256 needs at least one SHA-256 fingerprint of the DER client certificate, 64 lower-case hex digits without colons"
     assert refusals == {
         "sigv4+jwt": sigv4,
         "sigv4+request": sigv4,
         "header-secret+viewer": viewer,
         "header-secret+jwt+viewer": viewer,
         "api-key+request+viewer": viewer,
+        "origin-mtls+request+viewer": viewer,
+        "origin-mtls without originMtls": ("mode origin-mtls needs originMtls: the custom domain, its certificate, CloudFront's client "
+                                           "certificate, the truststore and the pinned fingerprints"),
+        "header-secret+originMtls": "originMtls is for mode origin-mtls only",
+        "origin-mtls, client certificate outside us-east-1":
+            "originMtls.clientCertificateArn must be an ACM certificate in us-east-1 (CloudFront reads client certificates there only)",
+        "origin-mtls, colon fingerprint": pin,
+        "origin-mtls, no fingerprint": pin,
+        "origin-mtls, https truststore":
+            "originMtls.truststoreUri must be s3://bucket/key, not https://portcullis-truststore.s3.amazonaws.com/cloudfront-ca.pem",
+        "origin-mtls, no truststore version": "originMtls.truststoreVersion needs the truststore's S3 object version",
+        "origin-mtls, upper-case domain": "originMtls.domainName must be a lower-case DNS name (API Gateway custom domains take no upper case)",
+        "origin-mtls": None,
+        "origin-mtls+jwt": None,
     }
 
 
@@ -510,3 +551,110 @@ def test_request_authorizer_stack_requires_the_api_key_too():
     for method in of_type(t, "AWS::ApiGateway::Method").values():
         assert method["Properties"]["ApiKeyRequired"] is True
         assert method["Properties"]["AuthorizationType"] == "CUSTOM"
+
+
+# ------------------------------------------------------------------ origin-mtls
+
+@pytest.mark.parametrize("case", MTLS)
+def test_origin_mtls_custom_domain_and_mappings(case):
+    """One regional mutual TLS custom domain; the REST stage under base path rest, the HTTP API's
+    $default stage under the empty mapping key (after the stage exists)."""
+    t = template(COMBINATIONS[case])
+    (domain_id, domain), = of_type(t, "AWS::ApiGateway::DomainName").items()
+    assert not of_type(t, "AWS::ApiGatewayV2::DomainName")
+    assert domain["Properties"] == {
+        "DomainName": "origin.api.example.com",
+        "RegionalCertificateArn": f"arn:aws:acm:{region(COMBINATIONS[case])}:111122223333:certificate/11111111-2222-3333-4444-555555555555",
+        "EndpointConfiguration": {"Types": ["REGIONAL"]},
+        "SecurityPolicy": "TLS_1_2",
+        "MutualTlsAuthentication": {
+            "TruststoreUri": "s3://portcullis-truststore/cloudfront-ca.pem",
+            "TruststoreVersion": "3sL4kqtJlcpXroDTDmJ.rmSpXd3dIbrHY",
+        },
+    }
+    (rest_api,) = of_type(t, "AWS::ApiGateway::RestApi")
+    (stage_id, stage), = of_type(t, "AWS::ApiGateway::Stage").items()
+    assert stage["Properties"]["StageName"] == "rest"
+    (mapping,) = of_type(t, "AWS::ApiGateway::BasePathMapping").values()
+    assert mapping["Properties"] == {"BasePath": "rest", "DomainName": {"Ref": domain_id}, "RestApiId": {"Ref": rest_api}, "Stage": {"Ref": stage_id}}
+    (http_api,) = of_type(t, "AWS::ApiGatewayV2::Api")
+    (http_stage_id, http_stage), = of_type(t, "AWS::ApiGatewayV2::Stage").items()
+    assert http_stage["Properties"]["StageName"] == "$default"
+    (api_mapping,) = of_type(t, "AWS::ApiGatewayV2::ApiMapping").values()
+    assert api_mapping["Properties"] == {"ApiId": {"Ref": http_api}, "DomainName": {"Ref": domain_id}, "Stage": "$default"}
+    assert http_stage_id in as_list(api_mapping["DependsOn"])
+
+
+@pytest.mark.parametrize("case", COMBINATIONS)
+def test_origin_mtls_disables_execute_api_and_presents_the_client_certificate(case):
+    """origin-mtls: execute-api off on both APIs, both origins the custom domain with CloudFront's
+    client certificate (set through an escape hatch: HttpOrigin has no such option). Elsewhere none of it."""
+    t = template(COMBINATIONS[case])
+    apis = {**of_type(t, "AWS::ApiGatewayV2::Api"), **of_type(t, "AWS::ApiGateway::RestApi")}
+    origins = distribution(t)["Origins"]
+    assert len(apis) == 2 and len(origins) == 2
+    if case in MTLS:
+        assert all(api["Properties"]["DisableExecuteApiEndpoint"] is True for api in apis.values())
+        (domain_id,) = of_type(t, "AWS::ApiGateway::DomainName")
+        for origin in origins:
+            assert origin["DomainName"] == {"Ref": domain_id}
+            assert origin["CustomOriginConfig"] == {
+                "OriginMtlsConfig": {"ClientCertificateArn": CLOUDFRONT_CERT},
+                "OriginProtocolPolicy": "https-only",
+                "OriginSSLProtocols": ["TLSv1.2"],
+            }
+            assert "OriginCustomHeaders" not in origin
+    else:
+        assert not [api for api in apis.values() if "DisableExecuteApiEndpoint" in api["Properties"]]
+        assert not of_type(t, "AWS::ApiGateway::DomainName") and not of_type(t, "AWS::ApiGatewayV2::ApiMapping")
+        for origin in origins:
+            assert "OriginMtlsConfig" not in origin["CustomOriginConfig"]
+            assert ".execute-api." in render(origin["DomainName"])
+
+
+def test_origin_mtls_lockdown_function_pins_and_caches_nothing():
+    t = template(STACKS["origin-mtls"])
+    http, rest = route_authorizers(t)
+    fn_id = authorizer_function(t, http)
+    assert authorizer_function(t, rest) == fn_id
+    assert environment(t, fn_id) == {"ORIGIN_CERT_SHA256": PINS, "HTTP_API_RESPONSE_MODE": "simple", "METRICS_NAMESPACE": "portcullis"}
+    assert "IdentitySource" not in http["Properties"] and "IdentitySource" not in rest["Properties"]
+    assert http["Properties"]["AuthorizerResultTtlInSeconds"] == 0 and rest["Properties"]["AuthorizerResultTtlInSeconds"] == 0
+    assert http["Properties"]["EnableSimpleResponses"] is True
+    assert http["Properties"]["Name"] == rest["Properties"]["Name"] == "origin-mtls"
+
+
+@pytest.mark.parametrize("case", MTLS)
+def test_origin_mtls_reads_no_secret(case):
+    """No secret, no key, no origin-secret grant; the request authorizer keeps its rules read only."""
+    t = template(COMBINATIONS[case])
+    assert not of_type(t, "AWS::SecretsManager::Secret") and not of_type(t, "AWS::KMS::Key")
+    _, rest = route_authorizers(t)
+    fn_id = authorizer_function(t, rest)
+    services = {a.split(":")[0] for st in role_statements(t, ref(t["Resources"][fn_id]["Properties"]["Role"])) for a in as_list(st["Action"])}
+    assert services == {"logs", "xray"} | ({"ssm", "kms"} if case.endswith("+request") else set())
+    assert not [k for k in environment(t, fn_id) if k.startswith(("SECRET_", "ORIGIN_SECRET_"))]
+
+
+@pytest.mark.parametrize("case", ["origin-mtls+jwt", "origin-mtls+request"])
+def test_origin_mtls_composed_caller_takes_both_apis(case):
+    t = template(COMBINATIONS[case])
+    http, rest = route_authorizers(t)
+    assert authorizer_function(t, http) == authorizer_function(t, rest)
+    assert len(of_type(t, "AWS::ApiGatewayV2::Authorizer")) == 1 and len(of_type(t, "AWS::ApiGateway::Authorizer")) == 1
+    assert environment(t, authorizer_function(t, rest))["ORIGIN_CERT_SHA256"] == PINS
+    assert len([f for f in functions_by_id(t).values() if f["Properties"].get("Runtime") == "provided.al2023"]) == 1
+
+
+def test_origin_mtls_outputs_prove_the_lockdown():
+    t = template(STACKS["origin-mtls"])
+    (domain_id,) = of_type(t, "AWS::ApiGateway::DomainName")
+    outputs = t["Outputs"]
+    assert outputs["OriginDomainRegionalName"]["Value"] == {"Fn::GetAtt": [domain_id, "RegionalDomainName"]}
+    assert outputs["OriginDomainRegionalHostedZoneId"]["Value"] == {"Fn::GetAtt": [domain_id, "RegionalHostedZoneId"]}
+    assert render(outputs["DirectOriginUrl"]["Value"]) == f"https://<{domain_id}>/"
+    assert "TLS handshake fails without a client certificate" in outputs["DirectOriginUrl"]["Description"]
+    for name in ("DirectHttpApiUrl", "DirectRestApiUrl"):
+        assert "origin-mtls - the endpoint is disabled" in outputs[name]["Description"]
+    for other in ("header-secret", "api-key"):
+        assert not [o for o in template(STACKS[other])["Outputs"] if o.startswith(("OriginDomain", "DirectOrigin"))]

@@ -17,6 +17,20 @@ ORIGIN_PARAMETER = "/aws/reference/secretsmanager/${AWS::StackName}-origin-secre
 JWT = {"CallerAuthorizer": "jwt", "JwtIssuer": "https://issuer.example.com/", "JwtAudience": "orders-api"}
 REQUEST = {"CallerAuthorizer": "request", "RulesParameterName": "/portcullis/rules"}
 VIEWER = {"TrustCloudFrontViewerHeaders": "true"}
+# origin-mtls: the custom domain, its certificates and truststore, and the pinned fingerprints
+# (old and new, as during a rotation).
+CLOUDFRONT_CERT = "arn:aws:acm:us-east-1:123456789012:certificate/0f1e2d3c-4b5a-6978-8695-a4b3c2d1e0f9"
+DOMAIN_CERT = "arn:aws:acm:eu-west-1:123456789012:certificate/11111111-2222-3333-4444-555555555555"
+PINS = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08,60303ae22b998861bce3b28f33eec1be758a213c86c93c076dbe9f558c11c752"
+MTLS = {
+    "LockdownMode": "origin-mtls",
+    "OriginDomainName": "origin.api.example.com",
+    "OriginDomainCertificateArn": DOMAIN_CERT,
+    "OriginClientCertificateArn": CLOUDFRONT_CERT,
+    "OriginTruststoreUri": "s3://portcullis-truststore/cloudfront-ca.pem",
+    "OriginTruststoreVersion": "3sL4kqtJlcpXroDTDmJ.rmSpXd3dIbrHY",
+    "OriginCertSha256": PINS,
+}
 
 # (id, parameter values) - every lock-down mode with every caller authorizer it takes, and the
 # composed request authorizer with CloudFront's viewer headers. Each case wires both APIs.
@@ -29,8 +43,12 @@ CASES = {
     "api-key+jwt": {"LockdownMode": "api-key", **JWT},
     "api-key+request": {"LockdownMode": "api-key", **REQUEST},
     "sigv4": {"LockdownMode": "sigv4", "OriginSignerVersionArn": SIGNER_VERSION},
+    "origin-mtls": MTLS,
+    "origin-mtls+jwt": {**MTLS, **JWT},
+    "origin-mtls+request": {**MTLS, **REQUEST},
 }
 COMPOSED = [c for c in CASES if c.startswith("header-secret+")]
+MTLS_CASES = [c for c in CASES if c.startswith("origin-mtls")]
 # The function that checks the origin secret, where one does (sigv4: none).
 SECRET_CHECKER = {
     "header-secret": "HeaderSecretAuthorizerFunction",
@@ -81,6 +99,9 @@ ROUTE_AUTHORIZERS = {
     "api-key+jwt": ("HttpApiHeaderSecretAuthorizer", "RestJwtAuthorizer", "JwtAuthorizerFunction"),
     "api-key+request": ("HttpApiHeaderSecretAuthorizer", "RestRequestAuthorizer", "RequestAuthorizerFunction"),
     "sigv4": (None, None, None),
+    "origin-mtls": ("HttpApiOriginMtlsAuthorizer", "RestOriginMtlsAuthorizer", "HeaderSecretAuthorizerFunction"),
+    "origin-mtls+jwt": ("HttpApiJwtAuthorizer", "RestJwtAuthorizer", "JwtAuthorizerFunction"),
+    "origin-mtls+request": ("HttpApiRequestAuthorizer", "RestRequestAuthorizer", "RequestAuthorizerFunction"),
 }
 
 
@@ -179,6 +200,11 @@ HTTP_IDENTITY = {
     "api-key": ["$request.header.x-origin-verify"],
     "api-key+jwt": ["$request.header.x-origin-verify"],
     "api-key+request": ["$request.header.x-origin-verify"],
+    # origin-mtls alone: no identity source, caching off (the certificate is in the event, and a
+    # key without it would share CloudFront's Allow with any certificate the truststore accepts).
+    "origin-mtls": [],
+    "origin-mtls+jwt": ["$request.header.Authorization"],
+    "origin-mtls+request": ["$request.header.x-tenant-key"],
 }
 REST_IDENTITY = {
     "header-secret": "method.request.header.x-origin-verify",
@@ -187,7 +213,12 @@ REST_IDENTITY = {
     "header-secret+request+viewer": "method.request.header.x-origin-verify,method.request.header.x-tenant-key,method.request.header.CloudFront-Viewer-Address,context.httpMethod,context.resourcePath",
     "api-key+jwt": "method.request.header.Authorization",
     "api-key+request": "method.request.header.x-tenant-key,context.httpMethod,context.resourcePath",
+    "origin-mtls": None,
+    "origin-mtls+jwt": "method.request.header.Authorization",
+    "origin-mtls+request": "method.request.header.x-tenant-key,context.httpMethod,context.resourcePath",
 }
+# API Gateway's decision cache TTL (AuthorizerResultTtlSeconds, default 300): off for origin-mtls alone.
+RESULT_TTL = {case: "0" if case == "origin-mtls" else "300" for case in CASES}
 
 
 @pytest.mark.parametrize("case", HTTP_IDENTITY)
@@ -196,9 +227,9 @@ def test_http_authorizer_identity_sources(deployed, case):
     http = ROUTE_AUTHORIZERS[case][0]
     function = authorizer_function(t, http)
     props = t.resources[http]["Properties"]
-    assert [t.text(s) for s in props["IdentitySource"]] == HTTP_IDENTITY[case]
+    assert [t.text(s) for s in props.get("IdentitySource", [])] == HTTP_IDENTITY[case]
     assert props["AuthorizerType"] == "REQUEST" and props["AuthorizerPayloadFormatVersion"] == "2.0"
-    assert t.value(props["AuthorizerResultTtlInSeconds"]) == "300"
+    assert str(t.value(props["AuthorizerResultTtlInSeconds"])) == RESULT_TTL[case]
     # The header secret's answer holds for every route: a simple one. A caller's answer depends
     # on the route (grants, scopes), and on the $default route even $context.routeKey is the same
     # for every path: it answers with a policy naming every route it allows, which API Gateway
@@ -214,9 +245,12 @@ def test_rest_authorizer_identity_sources(deployed, case):
     t = deployed[case]
     _, rest, _ = ROUTE_AUTHORIZERS[case]
     props = t.resources[rest]["Properties"]
-    assert t.text(props["IdentitySource"]) == REST_IDENTITY[case]
+    if REST_IDENTITY[case] is None:
+        assert "IdentitySource" not in props
+    else:
+        assert t.text(props["IdentitySource"]) == REST_IDENTITY[case]
     assert props["Type"] == "REQUEST"
-    assert t.value(props["AuthorizerResultTtlInSeconds"]) == "300"
+    assert str(t.value(props["AuthorizerResultTtlInSeconds"])) == RESULT_TTL[case]
 
 
 @pytest.mark.parametrize("case", [c for c in CASES if c != "sigv4"])
@@ -228,7 +262,7 @@ def test_identity_sources_carry_every_value_the_decision_reads(deployed, case):
         if authorizer is None:
             continue
         props = t.resources[authorizer]["Properties"]
-        sources = props["IdentitySource"]
+        sources = props.get("IdentitySource", [])
         sources = [t.text(s) for s in sources] if isinstance(sources, list) else t.text(sources).split(",")
         env = {k: t.text(v) for k, v in t.resources[authorizer_function(t, authorizer)]["Properties"]["Environment"]["Variables"].items()
                if k in {"SECRET_HEADER_NAME", "ORIGIN_SECRET_HEADER_NAME", "API_KEY_HEADER", "TRUST_CLOUDFRONT_VIEWER_HEADERS"}}
@@ -459,10 +493,12 @@ RULES_GRANTS = [
 CALLER_ROLES = {"JwtAuthorizerFunction": "JwtAuthorizerRole", "RequestAuthorizerFunction": "RequestAuthorizerRole"}
 
 
-@pytest.mark.parametrize("case", ["header-secret+jwt", "header-secret+request", "header-secret+request+viewer", "api-key+jwt", "api-key+request"])
+@pytest.mark.parametrize("case", ["header-secret+jwt", "header-secret+request", "header-secret+request+viewer", "api-key+jwt", "api-key+request",
+                                  "origin-mtls+jwt", "origin-mtls+request"])
 def test_caller_authorizer_role_reads_exactly_its_parameters(deployed, case):
     """Composed: the origin secret exactly as the header-secret role reads it (SSM reference,
-    the secret, its key via Secrets Manager); request: the rules too. api-key: no origin secret."""
+    the secret, its key via Secrets Manager); request: the rules too. api-key and origin-mtls: no
+    origin secret (origin-mtls pins a certificate, which needs no grant)."""
     t = deployed[case]
     _, _, function = ROUTE_AUTHORIZERS[case]
     role = CALLER_ROLES[function]
@@ -507,6 +543,9 @@ CALLER_ENV = {
     "header-secret+request+viewer": {**REQUEST_ENV, **COMMON, **ORIGIN_PROOF, "TRUST_CLOUDFRONT_VIEWER_HEADERS": "true"},
     "api-key+jwt": {**JWT_ENV, **COMMON},
     "api-key+request": {**REQUEST_ENV, **COMMON},
+    # origin-mtls: the pin instead of the secret, mirroring the header-secret composition.
+    "origin-mtls+jwt": {**JWT_ENV, **COMMON, "ORIGIN_CERT_SHA256": PINS, "TRUST_CLOUDFRONT_VIEWER_HEADERS": "false"},
+    "origin-mtls+request": {**REQUEST_ENV, **COMMON, "ORIGIN_CERT_SHA256": PINS, "TRUST_CLOUDFRONT_VIEWER_HEADERS": "false"},
 }
 
 
@@ -576,8 +615,9 @@ def test_viewer_headers_are_forwarded_only_when_trusted(deployed, case):
 @pytest.mark.parametrize(
     "params, refused",
     [
-        ({"LockdownMode": "sigv4", "OriginSignerVersionArn": SIGNER_VERSION, **JWT}, "a caller authorizer needs LockdownMode header-secret or api-key"),
-        ({"LockdownMode": "sigv4", "OriginSignerVersionArn": SIGNER_VERSION, **REQUEST}, "a caller authorizer needs LockdownMode header-secret or api-key"),
+        ({"LockdownMode": "sigv4", "OriginSignerVersionArn": SIGNER_VERSION, **JWT}, "a caller authorizer needs LockdownMode header-secret, api-key or origin-mtls"),
+        ({"LockdownMode": "sigv4", "OriginSignerVersionArn": SIGNER_VERSION, **REQUEST}, "a caller authorizer needs LockdownMode header-secret, api-key or origin-mtls"),
+        ({**MTLS, **REQUEST, **VIEWER}, "TrustCloudFrontViewerHeaders needs LockdownMode header-secret"),
         ({"LockdownMode": "header-secret", **VIEWER}, "TrustCloudFrontViewerHeaders needs CallerAuthorizer request"),
         ({"LockdownMode": "header-secret", **JWT, **VIEWER}, "TrustCloudFrontViewerHeaders needs CallerAuthorizer request"),
         ({"LockdownMode": "api-key", **REQUEST, **VIEWER}, "TrustCloudFrontViewerHeaders needs LockdownMode header-secret"),
@@ -617,3 +657,238 @@ def test_the_rest_stage_serves_a_deployment_of_this_wiring(deployed, case):
     assert set(deployments[name]["DependsOn"]) == {"RestRootMethod", "RestProxyMethod"}
     names = {d for d in (ref_target(Resolved(t.raw, p).resources["RestStage"]["Properties"]["DeploymentId"]) for p in CASES.values())}
     assert len(names) == len(CASES)
+
+
+# ------------------------------------------------------------------ origin-mtls
+
+MTLS_RESOURCES = {"OriginDomain", "OriginDomainRestMapping", "OriginDomainHttpMapping"}
+
+
+@pytest.mark.parametrize("case", MTLS_CASES)
+def test_origin_mtls_custom_domain_requires_cloudfronts_certificate(deployed, case):
+    """One regional custom domain with mutual TLS: the truststore by S3 URI and object version,
+    the domain's regional ACM certificate, TLS 1.2."""
+    t = deployed[case]
+    assert set(t.of_type("AWS::ApiGateway::DomainName")) == {"OriginDomain"}
+    assert not t.of_type("AWS::ApiGatewayV2::DomainName")
+    assert t.resources["OriginDomain"]["Properties"] == {
+        "DomainName": {"Ref": "OriginDomainName"},
+        "RegionalCertificateArn": {"Ref": "OriginDomainCertificateArn"},
+        "EndpointConfiguration": {"Types": ["REGIONAL"]},
+        "SecurityPolicy": "TLS_1_2",
+        "MutualTlsAuthentication": {
+            "TruststoreUri": {"Ref": "OriginTruststoreUri"},
+            "TruststoreVersion": {"Ref": "OriginTruststoreVersion"},
+        },
+    }
+    props = t.resources["OriginDomain"]["Properties"]
+    assert t.value(props["DomainName"]) == "origin.api.example.com"
+    assert t.value(props["RegionalCertificateArn"]) == DOMAIN_CERT
+    assert t.value(props["MutualTlsAuthentication"]["TruststoreUri"]) == "s3://portcullis-truststore/cloudfront-ca.pem"
+    assert t.value(props["MutualTlsAuthentication"]["TruststoreVersion"]) == "3sL4kqtJlcpXroDTDmJ.rmSpXd3dIbrHY"
+
+
+@pytest.mark.parametrize("case", MTLS_CASES)
+def test_origin_mtls_maps_both_apis_onto_the_domain(deployed, case):
+    """REST: base path rest -> the rest stage (CloudFront forwards /rest/* unchanged, API Gateway
+    strips the base path, so the REST API sees the paths it sees on execute-api). HTTP API: the
+    empty mapping key (every other path) -> $default."""
+    t = deployed[case]
+    assert set(t.of_type("AWS::ApiGateway::BasePathMapping")) == {"OriginDomainRestMapping"}
+    assert t.resources["OriginDomainRestMapping"]["Properties"] == {
+        "DomainName": {"Ref": "OriginDomain"}, "BasePath": "rest", "RestApiId": {"Ref": "RestApi"}, "Stage": {"Ref": "RestStage"},
+    }
+    assert t.resources["RestStage"]["Properties"]["StageName"] == "rest"
+    assert set(t.of_type("AWS::ApiGatewayV2::ApiMapping")) == {"OriginDomainHttpMapping"}
+    mapping = t.resources["OriginDomainHttpMapping"]
+    assert mapping["Properties"] == {"DomainName": {"Ref": "OriginDomain"}, "ApiId": {"Ref": "HttpApi"}, "Stage": "$default"}
+    # The stage is named literally: the mapping must wait for it.
+    assert mapping["DependsOn"] == "HttpApiStage"
+    assert t.resources["HttpApiStage"]["Properties"]["StageName"] == "$default"
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_origin_mtls_disables_the_execute_api_endpoints(deployed, case):
+    t = deployed[case]
+    for api in ("HttpApi", "RestApi"):
+        props = t.resources[api]["Properties"]
+        if case in MTLS_CASES:
+            assert props["DisableExecuteApiEndpoint"] is True, api
+        else:
+            assert "DisableExecuteApiEndpoint" not in props, api
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_origin_mtls_cloudfront_presents_its_certificate_to_the_custom_domain(deployed, case):
+    t = deployed[case]
+    for origin_id, origin in origins(t).items():
+        custom = origin["CustomOriginConfig"]
+        assert custom["OriginProtocolPolicy"] == "https-only" and custom["OriginSSLProtocols"] == ["TLSv1.2"]
+        if case in MTLS_CASES:
+            assert origin["DomainName"] == {"Ref": "OriginDomain"}, origin_id
+            assert custom["OriginMtlsConfig"] == {"ClientCertificateArn": {"Ref": "OriginClientCertificateArn"}}
+            assert t.value(custom["OriginMtlsConfig"]["ClientCertificateArn"]) == CLOUDFRONT_CERT
+            # No secret travels: the certificate is the proof.
+            assert "OriginCustomHeaders" not in origin
+        else:
+            assert sub_text(origin["DomainName"]).endswith(".execute-api.${AWS::Region}.amazonaws.com"), origin_id
+            assert "OriginMtlsConfig" not in custom
+
+
+def test_origin_mtls_lockdown_function_pins_the_certificate(deployed):
+    """origin-mtls alone: the lock-down function (header-secret-authorizer, the origin-proof-only
+    configuration) with ORIGIN_CERT_SHA256 instead of the secret's settings."""
+    t = deployed["origin-mtls"]
+    fn = t.resources["HeaderSecretAuthorizerFunction"]
+    assert t.raw["Resources"]["HeaderSecretAuthorizerFunction"]["Metadata"]["BuildProperties"]["Binary"] == "header-secret-authorizer"
+    env = fn["Properties"]["Environment"]["Variables"]
+    assert {k: t.text(v) for k, v in env.items()} == {
+        "ORIGIN_CERT_SHA256": PINS,
+        "HTTP_API_RESPONSE_MODE": "simple",
+        "METRICS_NAMESPACE": "portcullis",
+    }
+    assert env["ORIGIN_CERT_SHA256"] == {"Ref": "OriginCertSha256"}
+    # Both APIs run it, each through its own uncached authorizer and invoke permission.
+    assert authorizer_function(t, "HttpApiOriginMtlsAuthorizer") == authorizer_function(t, "RestOriginMtlsAuthorizer") == "HeaderSecretAuthorizerFunction"
+    assert sub_text(t.resources["HttpApiInvokesOriginMtlsAuthorizer"]["Properties"]["SourceArn"]).endswith("/authorizers/${HttpApiOriginMtlsAuthorizer}")
+    assert sub_text(t.resources["RestInvokesOriginMtlsAuthorizer"]["Properties"]["SourceArn"]).endswith("/authorizers/${RestOriginMtlsAuthorizer}")
+    # The header-secret authorizers (cached by the secret header) are not deployed.
+    for name in ("HttpApiHeaderSecretAuthorizer", "RestHeaderSecretAuthorizer",
+                 "HttpApiInvokesHeaderSecretAuthorizer", "RestInvokesHeaderSecretAuthorizer"):
+        assert name not in t.resources, name
+
+
+def test_origin_mtls_authorizers_cache_nothing_without_a_caller(deployed):
+    t = deployed["origin-mtls"]
+    http = t.resources["HttpApiOriginMtlsAuthorizer"]["Properties"]
+    assert http == {
+        "ApiId": {"Ref": "HttpApi"}, "Name": "origin-mtls", "AuthorizerType": "REQUEST",
+        "AuthorizerUri": http["AuthorizerUri"], "AuthorizerPayloadFormatVersion": "2.0",
+        "EnableSimpleResponses": True, "AuthorizerResultTtlInSeconds": 0,
+    }
+    rest = t.resources["RestOriginMtlsAuthorizer"]["Properties"]
+    assert rest == {
+        "RestApiId": {"Ref": "RestApi"}, "Name": "origin-mtls", "Type": "REQUEST",
+        "AuthorizerUri": rest["AuthorizerUri"], "AuthorizerResultTtlInSeconds": 0,
+    }
+
+
+@pytest.mark.parametrize("case", MTLS_CASES)
+def test_origin_mtls_reads_no_secret(deployed, case):
+    """No shared secret: no Secrets Manager secret, no KMS key, no origin-secret grant; the only
+    SSM read left is the request authorizer's own rules parameter."""
+    t = deployed[case]
+    assert not t.of_type("AWS::SecretsManager::Secret") and not t.of_type("AWS::KMS::Key")
+    _, _, function = ROUTE_AUTHORIZERS[case]
+    role = ref_target(t.resources[function]["Properties"]["Role"])
+    services = {}
+    for st in role_statements(t, role):
+        for action in as_list(st["Action"]):
+            services.setdefault(action.split(":")[0], []).append((action, st.get("Sid")))
+    expected = {"logs", "xray"} | ({"ssm", "kms"} if case.endswith("+request") else set())
+    assert set(services) == expected
+    if "ssm" in services:
+        assert services["ssm"] == [("ssm:GetParameter", "ReadTheRulesParameter")]
+    assert "secretsmanager" not in services
+    assert not [o for o in t.outputs if o.startswith("OriginSecret")]
+
+
+@pytest.mark.parametrize("case", ["origin-mtls+jwt", "origin-mtls+request"])
+def test_origin_mtls_composed_caller_takes_both_apis_with_the_pin(deployed, case):
+    t = deployed[case]
+    http, rest, function = ROUTE_AUTHORIZERS[case]
+    assert authorizer_function(t, http) == authorizer_function(t, rest) == function
+    env = t.resources[function]["Properties"]["Environment"]["Variables"]
+    assert env["ORIGIN_CERT_SHA256"] == {"Ref": "OriginCertSha256"}
+    assert not [k for k in env if k.startswith("ORIGIN_SECRET_")]
+    # The lock-down function is not deployed: the caller function checks the certificate.
+    assert not [k for k in t.resources if "HeaderSecretAuthorizer" in k or "OriginMtlsAuthorizer" in k]
+    # The caller's credential keys the cache, as in api-key mode; the caller's TTL applies.
+    assert t.value(t.resources[http]["Properties"]["AuthorizerResultTtlInSeconds"]) == "300"
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if c not in MTLS_CASES])
+def test_origin_mtls_conditions_leave_the_other_modes_alone(deployed, case):
+    t = deployed[case]
+    assert not t.conditions["IsOriginMtls"]
+    assert not MTLS_RESOURCES & set(t.resources)
+    assert not [k for k in t.resources if "OriginMtls" in k]
+    assert not [o for o in t.outputs if o.startswith(("OriginDomain", "DirectOrigin"))]
+    for fn in ("HeaderSecretAuthorizerFunction", "JwtAuthorizerFunction", "RequestAuthorizerFunction"):
+        if fn in t.resources:
+            assert "ORIGIN_CERT_SHA256" not in t.resources[fn]["Properties"]["Environment"]["Variables"], fn
+    if "HeaderSecretAuthorizerRole" in t.resources:
+        names = [p["PolicyName"] for p in t.resources["HeaderSecretAuthorizerRole"]["Properties"]["Policies"]]
+        assert names == ["read-origin-secret", "logs"]
+
+
+def test_origin_mtls_conditions(source):
+    conditions = source["Conditions"]
+    assert conditions["IsOriginMtls"] == {"Fn::Equals": [{"Ref": "LockdownMode"}, "origin-mtls"]}
+    # The secret exists only in the two modes that send one.
+    assert conditions["UsesOriginSecret"] == {"Fn::Or": [{"Condition": "IsHeaderSecret"}, {"Condition": "IsApiKey"}]}
+    assert conditions["OriginMtlsWithoutCaller"] == {"Fn::And": [{"Condition": "IsOriginMtls"}, {"Fn::Not": [{"Condition": "HasCaller"}]}]}
+    for name in MTLS_RESOURCES:
+        assert source["Resources"][name]["Condition"] == "IsOriginMtls", name
+    for name in ("HttpApiOriginMtlsAuthorizer", "RestOriginMtlsAuthorizer", "HttpApiInvokesOriginMtlsAuthorizer",
+                 "RestInvokesOriginMtlsAuthorizer", "RestDeploymentOriginMtls"):
+        assert source["Resources"][name]["Condition"] == "OriginMtlsWithoutCaller", name
+    for name in ("OriginDomainRegionalName", "OriginDomainRegionalHostedZoneId", "DirectOriginUrl"):
+        assert source["Outputs"][name]["Condition"] == "IsOriginMtls", name
+
+
+def test_origin_mtls_outputs_prove_the_lockdown(deployed):
+    t = deployed["origin-mtls"]
+    assert t.outputs["OriginDomainRegionalName"]["Value"] == {"Fn::GetAtt": ["OriginDomain", "RegionalDomainName"]}
+    assert t.outputs["OriginDomainRegionalHostedZoneId"]["Value"] == {"Fn::GetAtt": ["OriginDomain", "RegionalHostedZoneId"]}
+    assert t.text(t.outputs["DirectOriginUrl"]["Value"]) == "https://origin.api.example.com/"
+    assert "TLS handshake fails without a client certificate" in t.outputs["DirectOriginUrl"]["Description"]
+    for name in ("DirectHttpApiUrl", "DirectRestApiUrl"):
+        assert "origin-mtls - the endpoint is disabled" in t.outputs[name]["Description"]
+
+
+MTLS_REQUIRED = {
+    "OriginDomainName": "origin-mtls needs OriginDomainName",
+    "OriginDomainCertificateArn": "origin-mtls needs OriginDomainCertificateArn",
+    "OriginClientCertificateArn": "origin-mtls needs OriginClientCertificateArn",
+    "OriginTruststoreUri": "origin-mtls needs OriginTruststoreUri",
+    "OriginTruststoreVersion": "origin-mtls needs OriginTruststoreVersion",
+    "OriginCertSha256": "origin-mtls needs OriginCertSha256",
+}
+
+
+@pytest.mark.parametrize("parameter", MTLS_REQUIRED)
+def test_origin_mtls_rule_requires_every_parameter(source, parameter):
+    failed = Resolved(source, {**MTLS, parameter: ""}).failed_rules()
+    assert [f for f in failed if f.startswith(MTLS_REQUIRED[parameter])] == failed and len(failed) == 1
+    # The other modes need none of them.
+    assert Resolved(source, {"LockdownMode": "header-secret"}).failed_rules() == []
+
+
+@pytest.mark.parametrize(
+    "parameter, value, accepted",
+    [
+        ("OriginCertSha256", PINS.split(",")[0], True),
+        ("OriginCertSha256", PINS, True),
+        ("OriginCertSha256", PINS.upper(), False),  # one spelling: lower-case hex
+        ("OriginCertSha256", ":".join(PINS[i:i + 2] for i in range(0, 64, 2)), False),
+        ("OriginCertSha256", PINS.replace(",", ", "), False),
+        ("OriginCertSha256", PINS[:63], False),
+        ("OriginClientCertificateArn", CLOUDFRONT_CERT, True),
+        ("OriginClientCertificateArn", CLOUDFRONT_CERT.replace("us-east-1", "eu-west-1"), False),
+        ("OriginDomainCertificateArn", DOMAIN_CERT, True),
+        ("OriginDomainCertificateArn", "arn:aws:iam::123456789012:server-certificate/x", False),
+        ("OriginTruststoreUri", "s3://portcullis-truststore/ca/cloudfront-ca.pem", True),
+        ("OriginTruststoreUri", "https://portcullis-truststore.s3.amazonaws.com/cloudfront-ca.pem", False),
+        ("OriginTruststoreUri", "s3://portcullis-truststore", False),
+        ("OriginDomainName", "origin.api.example.com", True),
+        ("OriginDomainName", "Origin.API.example.com", False),
+        ("OriginDomainName", "https://origin.api.example.com", False),
+        ("OriginTruststoreVersion", "3/L4kqtJlcpXroDTDmJ+rmSpXd3dIbrHY", True),
+        ("OriginTruststoreVersion", "a version", False),
+    ],
+)
+def test_origin_mtls_parameter_patterns(source, parameter, value, accepted):
+    pattern = source["Parameters"][parameter]["AllowedPattern"]
+    assert bool(re.fullmatch(pattern, value)) is accepted
+    assert re.fullmatch(pattern, "")  # empty: the other modes leave them unset

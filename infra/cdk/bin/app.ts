@@ -1,11 +1,16 @@
 #!/usr/bin/env node
-// Example app: `npx cdk deploy -c mode=header-secret` (or api-key, sigv4; a comma list synthesizes several).
+// Example app: `npx cdk deploy -c mode=header-secret` (or api-key, sigv4, origin-mtls; a comma list synthesizes several).
 // Context: mode, region (default $CDK_DEFAULT_REGION or eu-west-1), architecture (arm64 | x86_64),
 // jwtIssuer / jwtAudience (api-key mode: attaches the jwt-authorizer to the REST API; header-secret
 //   mode: adds a stack PortcullisHeaderSecretJwt where it checks the origin secret and the JWT),
 // rulesParameter (api-key mode: adds PortcullisApiKeyRequest with the request-authorizer; header-secret
 //   mode: adds PortcullisHeaderSecretRequest, and PortcullisHeaderSecretRequestViewer, which also
 //   trusts CloudFront's viewer headers for tenant CIDR and certificate rules),
+// jwtIssuer / rulesParameter with origin-mtls mode: PortcullisOriginMtlsJwt / PortcullisOriginMtlsRequest, the caller
+//   authorizer pinning CloudFront's certificate on both APIs,
+// origin-mtls mode (all required): originDomainName, originDomainCertificateArn (this region),
+//   originClientCertificateArn (us-east-1), originTruststoreUri (s3://bucket/key), originTruststoreVersion,
+//   originCertSha256 (comma-separated SHA-256 fingerprints of the DER client certificate),
 // metricsNamespace (default portcullis; '' turns the decision metrics off),
 // cargoProfile (default release), originSecretVersionStage (rotation, docs/infra.md), originSignerZip (default target/edge/origin-signer.zip).
 import * as fs from 'node:fs';
@@ -13,7 +18,7 @@ import * as path from 'node:path';
 import { App, Validations } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { CallerAuthorizer, LockdownMode, LockedDownApiProps, PortcullisStack } from '../lib';
+import { CallerAuthorizer, LockdownMode, LockedDownApiProps, OriginMtls, PortcullisStack } from '../lib';
 
 const app = new App();
 const ctx = (key: string): string | undefined => app.node.tryGetContext(key);
@@ -25,6 +30,7 @@ const stackNames: Record<LockdownMode, string> = {
   'header-secret': 'PortcullisHeaderSecret',
   'api-key': 'PortcullisApiKey',
   sigv4: 'PortcullisSigV4',
+  'origin-mtls': 'PortcullisOriginMtls',
 };
 const metricsNamespace = ctx('metricsNamespace');
 const jwtCaller = (): CallerAuthorizer | undefined => (ctx('jwtIssuer')
@@ -33,6 +39,22 @@ const jwtCaller = (): CallerAuthorizer | undefined => (ctx('jwtIssuer')
 const requestCaller = (): CallerAuthorizer | undefined => (ctx('rulesParameter')
   ? { kind: 'request', rulesParameterName: ctx('rulesParameter')! }
   : undefined);
+const originMtls = (): OriginMtls => {
+  const keys = ['originDomainName', 'originDomainCertificateArn', 'originClientCertificateArn', 'originTruststoreUri',
+    'originTruststoreVersion', 'originCertSha256'];
+  const missing = keys.filter((k) => !ctx(k));
+  if (missing.length > 0) {
+    throw new Error(`origin-mtls mode needs -c ${missing.join(' -c ')} (README: Deploy, origin-mtls)`);
+  }
+  return {
+    domainName: ctx('originDomainName')!,
+    domainCertificateArn: ctx('originDomainCertificateArn')!,
+    clientCertificateArn: ctx('originClientCertificateArn')!,
+    truststoreUri: ctx('originTruststoreUri')!,
+    truststoreVersion: ctx('originTruststoreVersion')!,
+    certSha256: ctx('originCertSha256')!.split(',').map((p) => p.trim()).filter((p) => p),
+  };
+};
 const stack = (id: string, description: string, api: LockedDownApiProps) => new PortcullisStack(app, id, {
   env: { account, region },
   description: `portcullis - APIs reachable only through CloudFront (${description})`,
@@ -41,7 +63,7 @@ const stack = (id: string, description: string, api: LockedDownApiProps) => new 
 
 for (const mode of modes) {
   if (!(mode in stackNames)) {
-    throw new Error(`unknown mode ${mode}: header-secret, api-key or sigv4`);
+    throw new Error(`unknown mode ${mode}: header-secret, api-key, sigv4 or origin-mtls`);
   }
   const callerAuthorizer = mode === 'api-key' ? jwtCaller() : undefined;
   let originSignerZip: string | undefined;
@@ -56,11 +78,13 @@ for (const mode of modes) {
     mode,
     callerAuthorizer,
     originSignerCode: mode === 'sigv4' ? lambda.Code.fromAsset(originSignerZip!) : undefined,
+    originMtls: mode === 'origin-mtls' ? originMtls() : undefined,
   });
 }
 
 // The caller authorizers as stacks of their own: header-secret mode composes them with the origin
-// secret on both APIs (one function checks both); api-key mode runs them on the REST API.
+// secret on both APIs (one function checks both), origin-mtls mode with the pinned certificate;
+// api-key mode runs them on the REST API.
 const jwt = jwtCaller();
 const request = requestCaller();
 if (modes.includes('header-secret') && jwt) {
@@ -71,6 +95,12 @@ if (modes.includes('header-secret') && request) {
   stack('PortcullisHeaderSecretRequestViewer', 'header-secret + request authorizer, CloudFront viewer headers', {
     mode: 'header-secret', callerAuthorizer: request, trustCloudFrontViewerHeaders: true,
   });
+}
+if (modes.includes('origin-mtls') && jwt) {
+  stack('PortcullisOriginMtlsJwt', 'origin-mtls + jwt authorizer', { mode: 'origin-mtls', callerAuthorizer: jwt, originMtls: originMtls() });
+}
+if (modes.includes('origin-mtls') && request) {
+  stack('PortcullisOriginMtlsRequest', 'origin-mtls + request authorizer', { mode: 'origin-mtls', callerAuthorizer: request, originMtls: originMtls() });
 }
 if (modes.includes('api-key') && request) {
   stack('PortcullisApiKeyRequest', 'api-key + request authorizer', { mode: 'api-key', callerAuthorizer: request });

@@ -1,21 +1,46 @@
 import * as path from 'node:path';
-import { Aws, CfnResource, Duration, Fn, RemovalPolicy, SecretValue, Stack, Validations } from 'aws-cdk-lib';
+import { Aws, CfnResource, Duration, Fn, RemovalPolicy, SecretValue, Stack, Token, Validations } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import * as apigwv2Authorizers from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import * as apigwv2Integrations from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
 import * as origins from 'aws-cdk-lib/aws-cloudfront-origins';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { RustFunction } from 'cargo-lambda-cdk';
 import { Construct, IConstruct } from 'constructs';
 
 /** How API Gateway knows a request came through CloudFront. */
-export type LockdownMode = 'header-secret' | 'api-key' | 'sigv4';
+export type LockdownMode = 'header-secret' | 'api-key' | 'sigv4' | 'origin-mtls';
+
+/**
+ * origin-mtls: a lock-down without a shared secret. Both APIs sit behind one regional custom domain
+ * that requires mutual TLS (the execute-api endpoints are disabled); CloudFront presents its client
+ * certificate there, and the authorizer pins that certificate's fingerprint.
+ */
+export interface OriginMtls {
+  /** The regional custom domain CloudFront connects to, lower case (origin.api.example.com). */
+  readonly domainName: string;
+  /** Public ACM certificate for `domainName`, in the stack's region. */
+  readonly domainCertificateArn: string;
+  /** The client certificate CloudFront presents: imported into ACM in us-east-1, EKU TLS client authentication. */
+  readonly clientCertificateArn: string;
+  /** The truststore, `s3://bucket/key`: the CA certificates that issue the client certificate (PEM). */
+  readonly truststoreUri: string;
+  /** The truststore's S3 object version (a new version is how a changed truststore reaches the domain). */
+  readonly truststoreVersion: string;
+  /**
+   * ORIGIN_CERT_SHA256: SHA-256 fingerprints (64 lower-case hex digits) of the DER client
+   * certificate(s) the authorizer accepts; during a rotation the old and the new one.
+   */
+  readonly certSha256: string[];
+}
 
 /** The jwt-authorizer for callers (JWT_* settings). */
 export interface JwtCallerAuthorizer {
@@ -64,10 +89,13 @@ export interface LockedDownApiProps {
   readonly originSecretVersionStage?: string;
   /**
    * Authorizer for callers. header-secret mode: every HTTP route and REST method runs it, configured
-   * with the origin secret (ORIGIN_SECRET_*), so one function checks both. api-key mode: the REST
-   * methods run it after the API key. Not with sigv4 (AWS_IAM routes have no authorizer slot).
+   * with the origin secret (ORIGIN_SECRET_*), so one function checks both; origin-mtls mode: the same,
+   * with the pinned certificate (ORIGIN_CERT_SHA256). api-key mode: the REST methods run it after the
+   * API key. Not with sigv4 (AWS_IAM routes have no authorizer slot).
    */
   readonly callerAuthorizer?: CallerAuthorizer;
+  /** origin-mtls (required there, refused elsewhere): the custom domain, its truststore and CloudFront's certificate. */
+  readonly originMtls?: OriginMtls;
   /**
    * header-secret + the request authorizer only: CloudFront forwards its viewer headers
    * (CloudFront-Viewer-Address, -Country, -Cert-*) through an origin request policy that lists
@@ -106,6 +134,8 @@ export class LockedDownApi extends Construct {
   readonly originSecret?: secretsmanager.Secret;
   /** The API key CloudFront sends - api-key mode. */
   readonly apiKeySecret?: secretsmanager.Secret;
+  /** The mutual TLS custom domain both APIs are mapped onto - origin-mtls mode. */
+  readonly originDomain?: apigw.DomainName;
   readonly originSignerFunction?: cloudfront.experimental.EdgeFunction;
 
   constructor(scope: Construct, id: string, props: LockedDownApiProps) {
@@ -114,16 +144,26 @@ export class LockedDownApi extends Construct {
     const mode = props.mode;
     const caller = props.callerAuthorizer;
     if (caller && mode === 'sigv4') {
-      throw new Error('callerAuthorizer needs mode header-secret or api-key: sigv4 routes are AWS_IAM, with no authorizer slot');
+      throw new Error('callerAuthorizer needs mode header-secret, api-key or origin-mtls: sigv4 routes are AWS_IAM, with no authorizer slot');
     }
     const trustViewerHeaders = props.trustCloudFrontViewerHeaders ?? false;
     if (trustViewerHeaders && (mode !== 'header-secret' || caller?.kind !== 'request')) {
       throw new Error('trustCloudFrontViewerHeaders needs mode header-secret (the origin secret proves the headers come from CloudFront) '
         + 'and the request caller authorizer (tenant CIDR and certificate rules read them)');
     }
+    const originMtls = props.originMtls;
+    if (mode === 'origin-mtls') {
+      validateOriginMtls(originMtls);
+    } else if (originMtls) {
+      throw new Error('originMtls is for mode origin-mtls only');
+    }
     // header-secret + a caller authorizer: the caller function checks the origin secret too and
     // takes every route and method of both APIs; no header-secret function is deployed.
     const composed = mode === 'header-secret' && caller !== undefined;
+    // origin-mtls + a caller authorizer: the same, with the pinned certificate as the origin proof.
+    const certComposed = mode === 'origin-mtls' && caller !== undefined;
+    const callerOnBothApis = composed || certComposed;
+    const pins = originMtls?.certSha256.join(',');
     const metricsNamespace = props.metricsNamespace ?? 'portcullis';
     const manifestPath = props.manifestPath ?? path.resolve(__dirname, '..', '..', '..', 'Cargo.toml');
     const architecture = props.architecture ?? lambda.Architecture.ARM_64;
@@ -166,7 +206,7 @@ export class LockedDownApi extends Construct {
     let headerAuthorizerFn: lambda.IFunction | undefined;
     let secretsKey: kms.Key | undefined;
     let originProof: OriginProof | undefined;
-    if (mode !== 'sigv4') {
+    if (mode === 'header-secret' || mode === 'api-key') {
       secretsKey = new kms.Key(this, 'SecretsKey', {
         description: `portcullis ${id} - origin secret and API key`,
         enableKeyRotation: true,
@@ -200,6 +240,15 @@ export class LockedDownApi extends Construct {
         ...dialect('simple'),
       });
     }
+    if (mode === 'origin-mtls' && !certComposed) {
+      // The lock-down function in its origin-proof-only configuration: it pins the client
+      // certificate API Gateway passes in the event and reads nothing, so its role grants nothing
+      // beyond logs and traces.
+      headerAuthorizerFn = rustFunction('HeaderSecretAuthorizer', 'header-secret-authorizer', this.lambdaRole('HeaderSecretAuthorizerRole'), {
+        ORIGIN_CERT_SHA256: pins!,
+        ...dialect('simple'),
+      });
+    }
     // The caller authorizer's function: in header-secret mode with the origin proof, the same
     // secret, header and refresh interval as the header-secret authorizer would use.
     const callerFn = caller ? this.callerFunction(caller, rustFunction, {
@@ -210,6 +259,11 @@ export class LockedDownApi extends Construct {
         ORIGIN_SECRET_HEADER_NAME: headerName,
         ORIGIN_SECRET_CACHE_TTL_SECONDS: originProof!.cacheTtlSeconds,
         TRUST_CLOUDFRONT_VIEWER_HEADERS: String(trustViewerHeaders),
+      } : {}),
+      // origin-mtls: the pin instead of the secret - no grant needed.
+      ...(certComposed ? {
+        ORIGIN_CERT_SHA256: pins!,
+        TRUST_CLOUDFRONT_VIEWER_HEADERS: 'false',
       } : {}),
     }, composed ? originProof : undefined) : undefined;
     // What the caller's decision reads besides the route: its credential, the viewer address
@@ -238,7 +292,17 @@ export class LockedDownApi extends Construct {
     let httpAuthorizer: apigwv2.IHttpRouteAuthorizer;
     if (mode === 'sigv4') {
       httpAuthorizer = new apigwv2Authorizers.HttpIamAuthorizer();
-    } else if (composed) {
+    } else if (mode === 'origin-mtls' && !certComposed) {
+      // The decision reads only the connection's client certificate, which API Gateway passes in the
+      // event: no identity source carries it. Caching off: a key without the certificate would hand
+      // CloudFront's Allow to any other certificate the truststore accepts - what the pin refuses.
+      httpAuthorizer = new apigwv2Authorizers.HttpLambdaAuthorizer('origin-mtls', headerAuthorizerFn!, {
+        authorizerName: 'origin-mtls',
+        identitySource: [],
+        responseTypes: [apigwv2Authorizers.HttpLambdaResponseType.SIMPLE],
+        resultsCacheTtl: Duration.seconds(0),
+      });
+    } else if (callerOnBothApis) {
       // IAM policy answers, not simple ones: a simple answer holds for one route and path, yet
       // API Gateway reuses a cached answer for every route - and on the $default route
       // $context.routeKey is "$default" for every path, so not even the route key would separate
@@ -262,14 +326,21 @@ export class LockedDownApi extends Construct {
       description: 'portcullis HTTP API - reachable only through CloudFront',
       defaultIntegration: new apigwv2Integrations.HttpLambdaIntegration('Backend', backend),
       defaultAuthorizer: httpAuthorizer,
+      // origin-mtls: the only way in is the custom domain, which requires CloudFront's certificate.
+      disableExecuteApiEndpoint: mode === 'origin-mtls' ? true : undefined,
     });
-    if (composed) {
-      // HttpLambdaAuthorizer picks payload 1.0 for IAM answers; the functions read the 2.0 event
-      // (routeArn, HTTP_API_RESPONSE_MODE) as the SAM template configures it.
-      for (const child of this.httpApi.node.findAll()) {
-        if (child instanceof apigwv2.CfnAuthorizer) {
-          child.authorizerPayloadFormatVersion = '2.0';
-        }
+    for (const child of this.httpApi.node.findAll()) {
+      if (!(child instanceof apigwv2.CfnAuthorizer)) {
+        continue;
+      }
+      if (callerOnBothApis) {
+        // HttpLambdaAuthorizer picks payload 1.0 for IAM answers; the functions read the 2.0 event
+        // (routeArn, HTTP_API_RESPONSE_MODE) as the SAM template configures it.
+        child.authorizerPayloadFormatVersion = '2.0';
+      }
+      if (mode === 'origin-mtls' && !certComposed) {
+        // The L2 writes the empty list; without caching API Gateway wants no identity source at all.
+        child.addPropertyDeletionOverride('IdentitySource');
       }
     }
     const httpLogs = new logs.LogGroup(this, 'HttpApiAccessLogs', { retention: logs.RetentionDays.ONE_YEAR });
@@ -290,6 +361,8 @@ export class LockedDownApi extends Construct {
       endpointTypes: [apigw.EndpointType.REGIONAL],
       apiKeySourceType: apigw.ApiKeySourceType.HEADER,
       cloudWatchRole: false,
+      // origin-mtls: the only way in is the custom domain (CDK redeploys the stage on the change).
+      disableExecuteApiEndpoint: mode === 'origin-mtls' ? true : undefined,
       deployOptions: {
         stageName: REST_STAGE,
         tracingEnabled: true,
@@ -309,6 +382,16 @@ export class LockedDownApi extends Construct {
           resultsCacheTtl: resultTtl,
         }),
       };
+    } else if (mode === 'origin-mtls' && !certComposed) {
+      // As on the HTTP API: the certificate arrives as requestContext.identity.clientCert; no cache.
+      const authorizer = new apigw.RequestAuthorizer(this, 'RestOriginMtlsAuthorizer', {
+        authorizerName: 'origin-mtls',
+        handler: headerAuthorizerFn!,
+        identitySources: [],
+        resultsCacheTtl: Duration.seconds(0),
+      });
+      (authorizer.node.defaultChild as apigw.CfnAuthorizer).addPropertyDeletionOverride('IdentitySource');
+      restMethodOptions = { authorizer };
     } else {
       const authorizer = callerFn && new apigw.RequestAuthorizer(this, caller!.kind === 'jwt' ? 'RestJwtAuthorizer' : 'RestRequestAuthorizer', {
         authorizerName: caller!.kind,
@@ -345,6 +428,36 @@ export class LockedDownApi extends Construct {
       plan.addApiKey(key);
     }
 
+    // ------------------------------------------------------------ origin-mtls: the custom domain
+    // One regional custom domain serves both APIs (API Gateway maps REST and HTTP API stages onto the
+    // same domain): the REST stage under /rest, the HTTP API for every other path - the paths CloudFront
+    // already forwards. It refuses any TLS connection without a certificate its truststore accepts.
+    if (originMtls) {
+      const truststore = parseS3Uri(originMtls.truststoreUri);
+      this.originDomain = new apigw.DomainName(this, 'OriginDomain', {
+        domainName: originMtls.domainName,
+        certificate: acm.Certificate.fromCertificateArn(this, 'OriginDomainCertificate', originMtls.domainCertificateArn),
+        endpointType: apigw.EndpointType.REGIONAL,
+        // Mutual TLS needs TLS 1.2 at least; REST and HTTP API mappings on one domain need it too.
+        securityPolicy: apigw.SecurityPolicy.TLS_1_2,
+        mtls: {
+          bucket: s3.Bucket.fromBucketName(this, 'Truststore', truststore.bucket),
+          key: truststore.key,
+          version: originMtls.truststoreVersion,
+        },
+      });
+      this.originDomain.addBasePathMapping(this.restApi, { basePath: REST_STAGE, stage: this.restApi.deploymentStage });
+      // The empty mapping key: every path no other mapping claims. The stage is named literally
+      // ($default), so the mapping waits for it.
+      const httpStage = this.httpApi.defaultStage!;
+      const httpMapping = new apigwv2.CfnApiMapping(this, 'OriginDomainHttpMapping', {
+        domainName: this.originDomain.domainName,
+        apiId: this.httpApi.apiId,
+        stage: httpStage.stageName,
+      });
+      httpMapping.node.addDependency(httpStage);
+    }
+
     // ------------------------------------------------------------ CloudFront
     let edgeLambdas: cloudfront.EdgeLambda[] | undefined;
     if (mode === 'sigv4') {
@@ -357,7 +470,10 @@ export class LockedDownApi extends Construct {
       mode === 'header-secret' ? { [headerName]: originSecretValue! }
         : mode === 'api-key' ? { 'x-api-key': this.apiKeySecret!.secretValue.unsafeUnwrap() }
           : {};
-    const executeApiDomain = (apiId: string) => `${apiId}.execute-api.${Aws.REGION}.${Aws.URL_SUFFIX}`;
+    // origin-mtls: both origins are the custom domain (a Ref, so CloudFront waits for it).
+    const originDomainName = (apiId: string) => (this.originDomain
+      ? this.originDomain.domainName
+      : `${apiId}.execute-api.${Aws.REGION}.${Aws.URL_SUFFIX}`);
     // CloudFront adds its own headers only when a policy names them, and a policy names them only
     // next to a list of viewer headers or next to all of them - Host included, which execute-api
     // refuses; the managed AllViewerExceptHostHeader cannot be extended. So a list: the tenant key,
@@ -383,19 +499,30 @@ export class LockedDownApi extends Construct {
       comment: `portcullis ${id} (${mode})`,
       priceClass: cloudfront.PriceClass.PRICE_CLASS_100,
       httpVersion: cloudfront.HttpVersion.HTTP2_AND_3,
-      defaultBehavior: behavior(new origins.HttpOrigin(executeApiDomain(this.httpApi.apiId), {
+      defaultBehavior: behavior(new origins.HttpOrigin(originDomainName(this.httpApi.apiId), {
         originSslProtocols: [cloudfront.OriginSslPolicy.TLS_V1_2],
         protocolPolicy: cloudfront.OriginProtocolPolicy.HTTPS_ONLY,
         customHeaders: httpOriginHeaders,
       })),
       additionalBehaviors: {
-        [`/${REST_STAGE}/*`]: behavior(new origins.HttpOrigin(executeApiDomain(this.restApi.restApiId), {
+        [`/${REST_STAGE}/*`]: behavior(new origins.HttpOrigin(originDomainName(this.restApi.restApiId), {
           originSslProtocols: [cloudfront.OriginSslPolicy.TLS_V1_2],
           protocolPolicy: cloudfront.OriginProtocolPolicy.HTTPS_ONLY,
           customHeaders: restOriginHeaders,
         })),
       },
     });
+    if (originMtls) {
+      // Escape hatch: aws-cdk-lib 2.276.0's HttpOrigin has no origin mutual TLS option, only the L1
+      // CfnDistribution does. Origins render in the order the behaviours add them: 0 the HTTP API
+      // (default behaviour), 1 the REST API (/rest/*). One certificate for both origins.
+      const cfnDistribution = this.distribution.node.defaultChild as cloudfront.CfnDistribution;
+      for (const index of [0, 1]) {
+        cfnDistribution.addPropertyOverride(`DistributionConfig.Origins.${index}.CustomOriginConfig.OriginMtlsConfig`, {
+          ClientCertificateArn: originMtls.clientCertificateArn,
+        });
+      }
+    }
     checkovSkip(this.distribution, [
       ['CKV_AWS_68', 'The web ACL is the operator\'s choice (rules, cost); pass webAclId - docs/infra.md.'],
       ['CKV_AWS_86', 'Standard logs need a bucket with ACLs the operator owns; enable them on the distribution or use real-time logs.'],
@@ -662,6 +789,36 @@ interface OriginProof {
   readonly key: kms.IKey;
   /** SECRET_CACHE_TTL_SECONDS / ORIGIN_SECRET_CACHE_TTL_SECONDS. */
   readonly cacheTtlSeconds: string;
+}
+
+/** The origin-mtls props the construct refuses to deploy: each error names the fix. */
+function validateOriginMtls(originMtls: OriginMtls | undefined): asserts originMtls is OriginMtls {
+  if (!originMtls) {
+    throw new Error('mode origin-mtls needs originMtls: the custom domain, its certificate, CloudFront\'s client certificate, the truststore and the pinned fingerprints');
+  }
+  const known = (value: string) => !Token.isUnresolved(value);
+  if (known(originMtls.clientCertificateArn) && !/^arn:aws[a-z-]*:acm:us-east-1:\d{12}:certificate\/[A-Za-z0-9-]+$/.test(originMtls.clientCertificateArn)) {
+    throw new Error('originMtls.clientCertificateArn must be an ACM certificate in us-east-1 (CloudFront reads client certificates there only)');
+  }
+  if (known(originMtls.domainName) && !/^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/.test(originMtls.domainName)) {
+    throw new Error('originMtls.domainName must be a lower-case DNS name (API Gateway custom domains take no upper case)');
+  }
+  if (originMtls.certSha256.length === 0 || originMtls.certSha256.some((pin) => known(pin) && !/^[0-9a-f]{64}$/.test(pin))) {
+    throw new Error('originMtls.certSha256 needs at least one SHA-256 fingerprint of the DER client certificate, 64 lower-case hex digits without colons');
+  }
+  parseS3Uri(originMtls.truststoreUri);
+  if (!originMtls.truststoreVersion) {
+    throw new Error('originMtls.truststoreVersion needs the truststore\'s S3 object version');
+  }
+}
+
+/** `s3://bucket/key` as its parts. */
+function parseS3Uri(uri: string): { bucket: string; key: string } {
+  const match = /^s3:\/\/([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])\/(.+)$/.exec(uri);
+  if (!match) {
+    throw new Error(`originMtls.truststoreUri must be s3://bucket/key, not ${uri}`);
+  }
+  return { bucket: match[1], key: match[2] };
 }
 
 /** Helper for outputs: the execute-api URL of the HTTP API's $default stage. */

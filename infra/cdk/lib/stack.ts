@@ -13,8 +13,20 @@ export class PortcullisStack extends Stack {
     new CfnOutput(this, 'CloudFrontUrl', { value: cf, description: 'The only public entry. HTTP API at /, REST API under /rest/.' });
     new CfnOutput(this, 'HttpApiUrl', { value: `${cf}/`, description: 'HTTP API through CloudFront.' });
     new CfnOutput(this, 'RestApiUrl', { value: `${cf}/${REST_STAGE}/`, description: 'REST API through CloudFront.' });
-    new CfnOutput(this, 'DirectHttpApiUrl', { value: directHttpApiUrl(this.api.httpApi), description: 'execute-api URL of the HTTP API - must answer 401/403.' });
-    new CfnOutput(this, 'DirectRestApiUrl', { value: this.api.restApi.url, description: 'execute-api URL of the REST API - must answer 401/403.' });
+    new CfnOutput(this, 'DirectHttpApiUrl', { value: directHttpApiUrl(this.api.httpApi), description: 'execute-api URL of the HTTP API - must answer 401/403; origin-mtls - the endpoint is disabled.' });
+    new CfnOutput(this, 'DirectRestApiUrl', { value: this.api.restApi.url, description: 'execute-api URL of the REST API - must answer 401/403; origin-mtls - the endpoint is disabled.' });
+    const domain = this.api.originDomain;
+    if (domain) {
+      new CfnOutput(this, 'OriginDomainRegionalName', {
+        value: domain.domainNameAliasDomainName,
+        description: 'Target of the custom domain\'s DNS record (CNAME, or a Route 53 alias with OriginDomainRegionalHostedZoneId).',
+      });
+      new CfnOutput(this, 'OriginDomainRegionalHostedZoneId', { value: domain.domainNameAliasHostedZoneId, description: 'Hosted zone of OriginDomainRegionalName, for a Route 53 alias record.' });
+      new CfnOutput(this, 'DirectOriginUrl', {
+        value: `https://${domain.domainName}/`,
+        description: 'The custom domain without CloudFront - the TLS handshake fails without a client certificate the truststore accepts; another accepted certificate gets 403 (not pinned).',
+      });
+    }
     if (this.api.originSecret) {
       new CfnOutput(this, 'OriginSecretName', { value: this.api.originSecret.secretName, description: 'Secret CloudFront sends and the authorizer checks (one accepted value per line).' });
     }

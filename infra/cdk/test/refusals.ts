@@ -1,16 +1,42 @@
-// Prop combinations LockedDownApi refuses at synth time, each with the error it throws; printed as
-// JSON for infra/tests/test_cdk_wiring.py. Bundling is off: the refusals come before any asset.
+// Prop combinations LockedDownApi refuses at synth time, each with the error it throws (null: accepted);
+// printed as JSON for infra/tests/test_cdk_wiring.py. Bundling is off: the refusals come before any asset.
 import { App, Stack } from 'aws-cdk-lib';
-import { CallerAuthorizer, LockedDownApi, LockedDownApiProps } from '../lib';
+import { CallerAuthorizer, LockedDownApi, LockedDownApiProps, OriginMtls } from '../lib';
 
 const jwt: CallerAuthorizer = { kind: 'jwt', issuer: 'https://issuer.example.com/', audience: ['portcullis'] };
 const request: CallerAuthorizer = { kind: 'request', rulesParameterName: '/portcullis/rules' };
+const mtls: OriginMtls = {
+  domainName: 'origin.api.example.com',
+  domainCertificateArn: 'arn:aws:acm:eu-west-1:111122223333:certificate/11111111-2222-3333-4444-555555555555',
+  clientCertificateArn: 'arn:aws:acm:us-east-1:111122223333:certificate/0f1e2d3c-4b5a-6978-8695-a4b3c2d1e0f9',
+  truststoreUri: 's3://portcullis-truststore/cloudfront-ca.pem',
+  truststoreVersion: '3sL4kqtJlcpXroDTDmJ.rmSpXd3dIbrHY',
+  certSha256: ['9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08'],
+};
 const cases: Record<string, LockedDownApiProps> = {
   'sigv4+jwt': { mode: 'sigv4', callerAuthorizer: jwt },
   'sigv4+request': { mode: 'sigv4', callerAuthorizer: request },
   'header-secret+viewer': { mode: 'header-secret', trustCloudFrontViewerHeaders: true },
   'header-secret+jwt+viewer': { mode: 'header-secret', callerAuthorizer: jwt, trustCloudFrontViewerHeaders: true },
   'api-key+request+viewer': { mode: 'api-key', callerAuthorizer: request, trustCloudFrontViewerHeaders: true },
+  'origin-mtls+request+viewer': { mode: 'origin-mtls', originMtls: mtls, callerAuthorizer: request, trustCloudFrontViewerHeaders: true },
+  'origin-mtls without originMtls': { mode: 'origin-mtls' },
+  'header-secret+originMtls': { mode: 'header-secret', originMtls: mtls },
+  'origin-mtls, client certificate outside us-east-1': {
+    mode: 'origin-mtls', originMtls: { ...mtls, clientCertificateArn: mtls.clientCertificateArn.replace('us-east-1', 'eu-west-1') },
+  },
+  'origin-mtls, colon fingerprint': {
+    mode: 'origin-mtls', originMtls: { ...mtls, certSha256: [mtls.certSha256[0].match(/../g)!.join(':')] },
+  },
+  'origin-mtls, no fingerprint': { mode: 'origin-mtls', originMtls: { ...mtls, certSha256: [] } },
+  'origin-mtls, https truststore': {
+    mode: 'origin-mtls', originMtls: { ...mtls, truststoreUri: 'https://portcullis-truststore.s3.amazonaws.com/cloudfront-ca.pem' },
+  },
+  'origin-mtls, no truststore version': { mode: 'origin-mtls', originMtls: { ...mtls, truststoreVersion: '' } },
+  'origin-mtls, upper-case domain': { mode: 'origin-mtls', originMtls: { ...mtls, domainName: 'Origin.example.com' } },
+  // Accepted (null): the mode itself, with and without a caller authorizer.
+  'origin-mtls': { mode: 'origin-mtls', originMtls: mtls },
+  'origin-mtls+jwt': { mode: 'origin-mtls', originMtls: mtls, callerAuthorizer: jwt },
 };
 const refusals: Record<string, string | null> = {};
 for (const [name, props] of Object.entries(cases)) {
