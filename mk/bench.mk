@@ -32,4 +32,4 @@ bench: bench-deps edge-package ## cold init, warm p50/p99, peak RSS, package siz
 	@cat $(BENCH_OUT)/table.md
 
 bench-micro: ## criterion micro-benchmarks of the hot paths (policy, header compare, JWT verify, SigV4)
-	cargo bench -p portcullis -p header-secret-authorizer -p origin-signer --bench '*'
+	cargo bench -p portcullis -p header-secret-authorizer -p jwt-authorizer -p origin-signer --bench '*'

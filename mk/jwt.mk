@@ -6,7 +6,7 @@
 
 test-jwt: $(STAMP) ## JWT authorizer: verifier unit tests + integration tests against a loopback JWKS/OIDC server
 	cargo build -p jwt-authorizer
-	cargo test -p portcullis --lib jwt
+	cargo test -p jwt-authorizer
 	cargo test -p portcullis-harness --test jwt_authorizer
 
 jwt-events: $(STAMP) ## regenerate events/jwt-authorizer/*.json (PyJWT, committed TEST key, far-future exp)

@@ -11,7 +11,6 @@ request-events: ## regenerate events/request-authorizer (samples, demo rules, ex
 	python3 events/request-authorizer/generate.py
 
 test-request: setup ## REQUEST authorizer only: rules unit + property tests, handler tests, moto integration tests
-	cargo test -p portcullis --lib rules
 	cargo test -p request-authorizer
 	cargo build -p request-authorizer
 	cargo test -p portcullis-harness --test 'request_*'
