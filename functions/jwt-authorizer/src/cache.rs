@@ -147,15 +147,20 @@ impl<F: JwksFetcher> JwksCache<F> {
         if let Some(key) = state.keys.as_ref().and_then(|k| k.get(kid)) {
             return Ok(Arc::clone(key));
         }
-        if recently_tried(&state) {
-            return Err(JwtError::UnknownKid);
+        if !recently_tried(&state) {
+            self.refresh(state.attempts, now).await;
+            state = self.snapshot();
+            if let Some(key) = state.keys.as_ref().and_then(|k| k.get(kid)) {
+                return Ok(Arc::clone(key));
+            }
         }
-        self.refresh(state.attempts, now).await;
-        self.snapshot()
-            .keys
-            .as_ref()
-            .and_then(|k| k.get(kid).cloned())
-            .ok_or(JwtError::UnknownKid)
+        // Unknown to the last key set: the token's fault only if that set is current. When the
+        // last fetch failed, the key may well exist: a dependency failure (never cached), not a
+        // 401 API Gateway would reuse for this token's cache lifetime.
+        match &state.last_error {
+            Some(error) => Err(JwtError::JwksUnavailable(error.to_string())),
+            None => Err(JwtError::UnknownKid),
+        }
     }
 
     fn snapshot(&self) -> State {
@@ -277,6 +282,32 @@ pub(crate) mod tests {
             );
         }
         assert_eq!(c.fetcher().calls(), 2);
+    }
+
+    #[tokio::test]
+    async fn an_unknown_kid_while_the_key_set_cannot_be_fetched_is_a_dependency_failure() {
+        let c = cache(jwks(&["a"]));
+        let t0 = Instant::now();
+        c.prefetch(t0).await.unwrap();
+        c.fetcher().set(Err(FetchError::Status(503)));
+        // The re-fetch for the new kid fails: the kid may exist (a rotation), so this is not a
+        // 401 to cache for the token but a dependency failure.
+        let t1 = t0 + 11 * S;
+        let unavailable = JwtError::JwksUnavailable("http status 503".into());
+        assert_eq!(c.key("rotated", t1).await.unwrap_err(), unavailable);
+        // Rate-limited after that failure: still a dependency failure, no extra fetch.
+        assert_eq!(c.key("rotated", t1 + S).await.unwrap_err(), unavailable);
+        assert_eq!(c.fetcher().calls(), 2);
+        // Known kids keep working from the last good set meanwhile.
+        assert_eq!(c.key("a", t1 + S).await.unwrap().kid, "a");
+        // Back: a kid absent from a freshly fetched set is the token's fault.
+        c.fetcher().set(Ok(jwks(&["a", "rotated"])));
+        let t2 = t1 + 11 * S;
+        assert_eq!(c.key("rotated", t2).await.unwrap().kid, "rotated");
+        assert_eq!(
+            c.key("nope", t2 + 11 * S).await.unwrap_err(),
+            JwtError::UnknownKid
+        );
     }
 
     #[tokio::test]
