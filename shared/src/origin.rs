@@ -20,7 +20,7 @@ use constant_time_eq::constant_time_eq;
 
 use crate::config::{self, ConfigError, Env};
 use crate::request::{AuthorizerRequest, normalize_fingerprint};
-use crate::secrets::{CacheConfig, CacheError, SecretCache, SecretSource};
+use crate::secrets::{CacheConfig, CacheError, SecretCache, SecretSource, Served};
 
 pub use secret_set::{MAX_SECRETS, MIN_SECRET_LEN, SecretSet};
 
@@ -144,7 +144,8 @@ impl<S: SecretSource> SecretProof<S> {
     }
 
     /// Checks the request: `Ok(Ok(slot))` when the header matched secret line `slot`,
-    /// `Ok(Err(_))` when the caller failed the proof, `Err(_)` when the secrets are unavailable.
+    /// `Ok(Err(_))` when the caller failed the proof, `Err(_)` when the secrets are unavailable
+    /// (or only a stale copy is at hand and the value is not in it).
     pub async fn check(
         &self,
         request: &AuthorizerRequest,
@@ -161,8 +162,16 @@ impl<S: SecretSource> SecretProof<S> {
         let Some(candidate) = candidate else {
             return Ok(Err(ProofFailure::MissingHeader));
         };
-        let secrets = self.cache.get(now).await?;
-        Ok(matching_slot(&secrets, candidate).ok_or(ProofFailure::WrongSecret))
+        let (secrets, served) = self.cache.get_served(now).await?;
+        match (matching_slot(&secrets, candidate), served) {
+            (Some(slot), _) => Ok(Ok(slot)),
+            (None, Served::Fresh) => Ok(Err(ProofFailure::WrongSecret)),
+            // SSM is failing and the copy is stale: the value may be the new secret of a
+            // rotation. A Deny here would be cached for every CloudFront request.
+            (None, Served::Stale) => Err(CacheError::StaleMiss {
+                name: self.cache.name().to_owned(),
+            }),
+        }
     }
 }
 

@@ -84,6 +84,15 @@ pub enum CacheError {
         /// The source's failure.
         cause: SourceError,
     },
+    /// The source is failing and only a stale copy is at hand, which does not hold what was
+    /// asked for: it may be in the current value (a rotation), so it cannot be judged.
+    #[error(
+        "secret {name:?} could not be refreshed; a value absent from the last good copy cannot be judged"
+    )]
+    StaleMiss {
+        /// Parameter name.
+        name: String,
+    },
     /// The source answered with a value the parser refused, and no good value is left.
     #[error("secret {name:?} is invalid: {reason}")]
     Invalid {
@@ -92,6 +101,16 @@ pub enum CacheError {
         /// The parser's reason (must not quote the secret).
         reason: String,
     },
+}
+
+/// Whether a value came from a successful fetch within its TTL, or is the last good value
+/// served past its TTL while the source fails.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Served {
+    /// Fetched within the TTL.
+    Fresh,
+    /// The source failed; the last good value, within the stale bound.
+    Stale,
 }
 
 /// Timing of a [`SecretCache`].
@@ -182,16 +201,16 @@ impl<S: SecretSource, T: Send + Sync> SecretCache<S, T> {
     /// for its result. While the source fails, the last good value is served until
     /// `max_stale` past its expiry, then [`CacheError`] — never a guess. A failed refresh that
     /// still serves a stale value is logged here; a returned error is left to the caller to log.
-    pub async fn get(&self, now: Instant) -> Result<Arc<T>, CacheError> {
+    pub async fn get_served(&self, now: Instant) -> Result<(Arc<T>, Served), CacheError> {
         if let Some(value) = self.fresh(now) {
-            return Ok(value);
+            return Ok((value, Served::Fresh));
         }
         let _flight = self.refresh.lock().await;
         if let Some(value) = self.fresh(now) {
-            return Ok(value);
+            return Ok((value, Served::Fresh));
         }
         if self.lock().retry_at.is_some_and(|at| now < at) {
-            return self.stale_or_error(now);
+            return self.stale_or_error(now).map(|v| (v, Served::Stale));
         }
         let result = match self.source.fetch(&self.name).await {
             Ok(raw) => (self.parse)(&raw).map_err(|reason| CacheError::Invalid {
@@ -213,7 +232,7 @@ impl<S: SecretSource, T: Send + Sync> SecretCache<S, T> {
                 });
                 state.retry_at = None;
                 state.last_error = None;
-                Ok(value)
+                Ok((value, Served::Fresh))
             }
             Err(error) => {
                 {
@@ -227,9 +246,14 @@ impl<S: SecretSource, T: Send + Sync> SecretCache<S, T> {
                 if served.is_ok() {
                     tracing::warn!(parameter = %self.name, error = %error, "secret refresh failed; serving the last good value");
                 }
-                served
+                served.map(|v| (v, Served::Stale))
             }
         }
+    }
+
+    /// [`Self::get_served`] without saying whether the value is fresh.
+    pub async fn get(&self, now: Instant) -> Result<Arc<T>, CacheError> {
+        self.get_served(now).await.map(|(value, _)| value)
     }
 
     /// Fetches once at init so the first request is served from memory; a failure is logged

@@ -234,6 +234,9 @@ async fn source_outage_is_an_uncacheable_error_after_the_stale_bound() {
     let a = authorizer(&source);
     let t0 = Instant::now();
     a.prefetch(t0).await;
+    // While fresh, a wrong secret is the caller's fault: an explicit Deny.
+    let wrong = event("rest-request-wrong-secret.json");
+    assert_eq!(effect(&a.handle(&wrong, t0).await.unwrap()), "Deny");
     source.fail(SourceError::Timeout);
     let valid = event("rest-request-valid.json");
     // TTL 300 s (less up to 10% jitter) + stale 300 s by default.
@@ -244,6 +247,13 @@ async fn source_outage_is_an_uncacheable_error_after_the_stale_bound() {
                 .unwrap()
         ),
         "Allow"
+    );
+    // A secret not in the stale copy may be a rotation's new one that SSM cannot deliver: not
+    // a Deny (cached for every CloudFront request) but an uncacheable error.
+    let other = event("rest-request-wrong-secret.json");
+    assert_eq!(
+        a.handle(&other, t0 + Duration::from_secs(570)).await,
+        Err(Refusal::DependencyUnavailable)
     );
     // Past the bound: a function error (500), which API Gateway never caches — not a Deny,
     // which it would reuse for every CloudFront request for the cache TTL.
