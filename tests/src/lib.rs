@@ -95,6 +95,25 @@ pub fn decision_for(
     }
 }
 
+/// The reason code of the front door's decision line (JSON logs) for `lambda`'s `n`-th
+/// invocation, waiting briefly for the log to arrive.
+pub async fn decision_reason(lambda: &Lambda, n: u64) -> String {
+    let id = format!("\"requestId\":\"req-{n:08}\"");
+    for _ in 0..200 {
+        let found = lambda.logs().into_iter().find_map(|line| {
+            let v: serde_json::Value = serde_json::from_str(&line).ok()?;
+            let fields = &v["fields"];
+            (line.contains(&id) && fields["decision"].is_string())
+                .then(|| fields["reason"].as_str().unwrap_or_default().to_owned())
+        });
+        if let Some(reason) = found {
+            return reason;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    panic!("no decision logged for invocation {n}");
+}
+
 /// IAM's ARN wildcards, written here independently of the code under test: `*` matches any
 /// run of characters (empty included, `/` included), `?` exactly one.
 pub fn iam_match(pattern: &[u8], text: &[u8]) -> bool {

@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use jwt_support::JwksServer;
 use portcullis_harness::{
-    InvokeError, Lambda, Moto, binary, decision_for, read_env_file, workspace_root,
+    InvokeError, Lambda, Moto, binary, decision_for, decision_reason, read_env_file, workspace_root,
 };
 use serde_json::{Value, json};
 
@@ -96,24 +96,6 @@ async fn start(env: Vec<(String, String)>, function: &str) -> Lambda {
     lambda
 }
 
-/// The reason code of the front door's decision line for the `n`-th invocation.
-async fn reason(lambda: &Lambda, n: u64) -> String {
-    let id = format!("\"requestId\":\"req-{n:08}\"");
-    for _ in 0..200 {
-        let found = lambda.logs().into_iter().find_map(|line| {
-            let v: Value = serde_json::from_str(&line).ok()?;
-            let fields = &v["fields"];
-            (line.contains(&id) && fields["decision"].is_string())
-                .then(|| fields["reason"].as_str().unwrap_or_default().to_owned())
-        });
-        if let Some(reason) = found {
-            return reason;
-        }
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
-    panic!("no decision logged for invocation {n}");
-}
-
 /// The case of a sample file: its name without the payload format and `.json`.
 fn case_of(file: &str) -> &str {
     let stem = file.strip_suffix(".json").unwrap();
@@ -153,7 +135,7 @@ async fn replay(
             .iter()
             .find(|(c, _)| *c == case)
             .unwrap_or_else(|| panic!("{file}: no expected reason for case {case}"));
-        assert_eq!(reason(lambda, n).await, *why, "{file}");
+        assert_eq!(decision_reason(lambda, n).await, *why, "{file}");
     }
     n
 }
@@ -399,7 +381,7 @@ async fn origin_secret_unavailable_is_a_dependency_failure() {
         let got = jwt.invoke(&read("jwt-authorizer", file)).await;
         assert_eq!(got, unavailable(), "{file}");
     }
-    assert_eq!(reason(&jwt, 1).await, "secret_unavailable");
+    assert_eq!(decision_reason(&jwt, 1).await, "secret_unavailable");
     // Without the header there is nothing to compare: still the caller's Deny.
     let event = read("jwt-authorizer", "http-v1-origin-missing-token-valid.json");
     let got = jwt.invoke(&event).await;
@@ -428,7 +410,7 @@ async fn origin_secret_unavailable_is_a_dependency_failure() {
         .expect("delete the origin secret");
     tokio::time::sleep(Duration::from_millis(1200)).await;
     assert_eq!(request.invoke(&event).await, unavailable());
-    assert_eq!(reason(&request, 2).await, "secret_unavailable");
+    assert_eq!(decision_reason(&request, 2).await, "secret_unavailable");
     let secret =
         std::fs::read_to_string(workspace_root().join("events/composed/origin-secret.txt"))
             .unwrap();

@@ -18,7 +18,9 @@ use std::time::Duration;
 
 use base64::Engine;
 use jwt_support::JwksServer;
-use portcullis_harness::{InvokeError, Lambda, binary, read_env_file, workspace_root};
+use portcullis_harness::{
+    InvokeError, Lambda, binary, decision_for, decision_reason, read_env_file, workspace_root,
+};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
@@ -171,80 +173,6 @@ async fn demo_jwks() -> JwksServer {
     server
 }
 
-/// IAM resource matching, written for this test: `*` any run of characters, `?` one.
-fn iam_match(pattern: &[u8], text: &[u8]) -> bool {
-    match (pattern.first(), text.first()) {
-        (None, None) => true,
-        (Some(b'*'), _) => {
-            iam_match(&pattern[1..], text) || (!text.is_empty() && iam_match(pattern, &text[1..]))
-        }
-        (Some(b'?'), Some(_)) => iam_match(&pattern[1..], &text[1..]),
-        (Some(p), Some(t)) if p == t => iam_match(&pattern[1..], &text[1..]),
-        _ => false,
-    }
-}
-
-/// `Allow` / `Deny` for the event's own route, `Unauthorized`, or `Error(<errorType>)`.
-fn effective(event: &Value, result: &Result<Value, InvokeError>) -> String {
-    let response = match result {
-        Ok(v) => v,
-        Err(InvokeError::Function { message, .. }) if message == "Unauthorized" => {
-            return "Unauthorized".into();
-        }
-        Err(InvokeError::Function { error_type, .. }) => return format!("Error({error_type})"),
-        Err(other) => return format!("Error({other})"),
-    };
-    if let Some(authorized) = response.get("isAuthorized") {
-        return if authorized == &json!(true) {
-            "Allow"
-        } else {
-            "Deny"
-        }
-        .into();
-    }
-    let arn = event
-        .get("methodArn")
-        .or_else(|| event.get("routeArn"))
-        .and_then(Value::as_str)
-        .expect("event has an ARN");
-    let mut allowed = false;
-    for statement in response["policyDocument"]["Statement"]
-        .as_array()
-        .expect("policy statements")
-    {
-        assert_eq!(statement["Action"], "execute-api:Invoke");
-        let hit = statement["Resource"]
-            .as_array()
-            .expect("resources")
-            .iter()
-            .any(|r| iam_match(r.as_str().unwrap().as_bytes(), arn.as_bytes()));
-        match statement["Effect"].as_str() {
-            Some("Deny") if hit => return "Deny".into(),
-            Some("Allow") if hit => allowed = true,
-            _ => {}
-        }
-    }
-    if allowed { "Allow" } else { "Deny" }.into()
-}
-
-/// The reason code of the front door's decision line for the `n`-th invocation.
-async fn reason(lambda: &Lambda, n: u64) -> String {
-    let id = format!("\"requestId\":\"req-{n:08}\"");
-    for _ in 0..200 {
-        let found = lambda.logs().into_iter().find_map(|line| {
-            let v: Value = serde_json::from_str(&line).ok()?;
-            let fields = &v["fields"];
-            (line.contains(&id) && fields["decision"].is_string())
-                .then(|| fields["reason"].as_str().unwrap_or_default().to_owned())
-        });
-        if let Some(reason) = found {
-            return reason;
-        }
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
-    panic!("no decision logged for invocation {n}");
-}
-
 /// The API stage of a sample (its ARN prefix), from its payload format.
 fn stage(file: &str) -> &'static str {
     if file.starts_with("rest-") {
@@ -314,9 +242,9 @@ async fn replay(
         let event = read(function, &file);
         let got = lambda.invoke(&event).await;
         n += 1;
-        assert_eq!(effective(&event, &got), decision, "{file}: {got:?}");
+        assert_eq!(decision_for(&event, &got), decision, "{file}: {got:?}");
         assert_eq!(got, response(&file, decision), "{file}");
-        assert_eq!(reason(lambda, n).await, why, "{file}");
+        assert_eq!(decision_reason(lambda, n).await, why, "{file}");
     }
 }
 
