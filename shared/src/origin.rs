@@ -27,11 +27,48 @@ pub use secret_set::{MAX_SECRETS, MIN_SECRET_LEN, SecretSet};
 /// Default header CloudFront adds.
 pub const DEFAULT_HEADER: &str = "x-origin-verify";
 
-/// Settings of the secret proof: which parameter, which header, how long to cache.
+/// Where the origin secret is stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SecretLocation {
+    /// `<prefix>PARAMETER_NAME`: an SSM parameter (or `/aws/reference/secretsmanager/<name>`),
+    /// one secret per line.
+    Parameter(String),
+    /// `<prefix>SECRETS_MANAGER_ID`: a Secrets Manager secret (name or ARN) whose `AWSCURRENT`
+    /// and `AWSPENDING` values are accepted — what `secret-rotator` needs.
+    SecretsManager(String),
+}
+
+impl SecretLocation {
+    /// The parameter name or secret id.
+    pub fn name(&self) -> &str {
+        match self {
+            Self::Parameter(name) | Self::SecretsManager(name) => name,
+        }
+    }
+
+    /// The source to read it with: `ssm` for a parameter, a Secrets Manager client (with
+    /// `timeouts`) for a secret.
+    #[cfg(all(feature = "ssm", feature = "secretsmanager"))]
+    pub async fn source(
+        &self,
+        ssm: crate::secrets::SsmSource,
+        timeouts: crate::secrets::SsmTimeouts,
+    ) -> crate::secrets::AwsSource {
+        use crate::secrets::{AwsSource, SecretsManagerSource};
+        match self {
+            Self::Parameter(_) => AwsSource::Ssm(ssm),
+            Self::SecretsManager(_) => {
+                AwsSource::SecretsManager(SecretsManagerSource::from_env(timeouts).await)
+            }
+        }
+    }
+}
+
+/// Settings of the secret proof: where the secrets are, which header, how long to cache.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SecretProofConfig {
-    /// `<prefix>PARAMETER_NAME`: SSM parameter (or `/aws/reference/secretsmanager/<name>`).
-    pub parameter_name: String,
+    /// Where the accepted secrets are read.
+    pub location: SecretLocation,
     /// `<prefix>HEADER_NAME`: header CloudFront adds (default `x-origin-verify`), lower case.
     pub header_name: String,
     /// `<prefix>CACHE_TTL_SECONDS` (300), `<prefix>MAX_STALE_SECONDS` (300),
@@ -41,18 +78,35 @@ pub struct SecretProofConfig {
 
 impl SecretProofConfig {
     /// Reads the proof's settings under `prefix` (`SECRET_` for the header-secret authorizer,
-    /// `ORIGIN_SECRET_` for a caller authorizer); `None` when `<prefix>PARAMETER_NAME` is unset.
+    /// `ORIGIN_SECRET_` for a caller authorizer); `None` when neither `<prefix>PARAMETER_NAME`
+    /// nor `<prefix>SECRETS_MANAGER_ID` is set, an error when both are.
     pub fn from_env(env: &impl Env, prefix: &str) -> Result<Option<Self>, ConfigError> {
         let var = |suffix: &str| format!("{prefix}{suffix}");
-        let Some(parameter_name) = env.var(&var("PARAMETER_NAME")) else {
-            return Ok(None);
+        let location = match (
+            env.var(&var("PARAMETER_NAME")),
+            env.var(&var("SECRETS_MANAGER_ID")),
+        ) {
+            (None, None) => return Ok(None),
+            (Some(_), Some(_)) => {
+                return Err(ConfigError::new(
+                    &var("SECRETS_MANAGER_ID"),
+                    format!("set it or {}, not both", var("PARAMETER_NAME")),
+                ));
+            }
+            (Some(name), None) => {
+                if !name.starts_with('/') && name.contains('/') {
+                    return Err(ConfigError::new(
+                        &var("PARAMETER_NAME"),
+                        "a hierarchical parameter name must start with /",
+                    ));
+                }
+                SecretLocation::Parameter(name)
+            }
+            (None, Some(id)) if id.trim().is_empty() => {
+                return Err(ConfigError::new(&var("SECRETS_MANAGER_ID"), "is empty"));
+            }
+            (None, Some(id)) => SecretLocation::SecretsManager(id),
         };
-        if !parameter_name.starts_with('/') && parameter_name.contains('/') {
-            return Err(ConfigError::new(
-                &var("PARAMETER_NAME"),
-                "a hierarchical parameter name must start with /",
-            ));
-        }
         let header_name = env
             .var(&var("HEADER_NAME"))
             .unwrap_or_else(|| DEFAULT_HEADER.into())
@@ -67,7 +121,7 @@ impl SecretProofConfig {
             ));
         }
         Ok(Some(Self {
-            parameter_name,
+            location,
             header_name,
             cache: CacheConfig {
                 ttl: config::seconds_or(env, &var("CACHE_TTL_SECONDS"), 300, 1..=3600)?,
@@ -114,14 +168,14 @@ pub struct SecretProof<S> {
 }
 
 impl<S: SecretSource> SecretProof<S> {
-    /// A proof reading `config.parameter_name` from `source`. With `token_is_secret` (the
+    /// A proof reading `config.location` from `source`. With `token_is_secret` (the
     /// header-secret authorizer), a REST TOKEN event's token is the secret (the authorizer's
     /// token source is the secret header); otherwise TOKEN events carry no proof.
     pub fn new(source: S, config: &SecretProofConfig, token_is_secret: bool) -> Self {
         Self {
             cache: SecretCache::new(
                 source,
-                config.parameter_name.clone(),
+                config.location.name(),
                 config.cache,
                 SecretSet::parse,
             ),
@@ -362,12 +416,44 @@ mod tests {
         let config = SecretProofConfig::from_env(&env, "ORIGIN_SECRET_")
             .unwrap()
             .unwrap();
-        assert_eq!(config.parameter_name, "/portcullis/origin");
+        assert_eq!(
+            config.location,
+            SecretLocation::Parameter("/portcullis/origin".into())
+        );
         assert_eq!(config.header_name, "x-edge-secret");
         assert_eq!(config.cache.ttl, Duration::from_secs(60));
         assert_eq!(config.cache.max_stale, Duration::from_secs(300));
         assert_eq!(config.cache.retry_after_error, Duration::from_secs(5));
         assert_eq!(SecretProofConfig::from_env(&env, "SECRET_"), Ok(None));
+    }
+
+    #[test]
+    fn a_secrets_manager_secret_or_a_parameter_never_both() {
+        let secret = MapEnv::from_pairs([("SECRET_SECRETS_MANAGER_ID", "portcullis-origin")]);
+        assert_eq!(
+            SecretProofConfig::from_env(&secret, "SECRET_")
+                .unwrap()
+                .unwrap()
+                .location,
+            SecretLocation::SecretsManager("portcullis-origin".into())
+        );
+        let both = MapEnv::from_pairs([
+            ("ORIGIN_SECRET_SECRETS_MANAGER_ID", "portcullis-origin"),
+            ("ORIGIN_SECRET_PARAMETER_NAME", "/portcullis/origin"),
+        ]);
+        assert_eq!(
+            SecretProofConfig::from_env(&both, "ORIGIN_SECRET_")
+                .unwrap_err()
+                .to_string(),
+            "configuration error in ORIGIN_SECRET_SECRETS_MANAGER_ID: set it or ORIGIN_SECRET_PARAMETER_NAME, not both"
+        );
+        let empty = MapEnv::from_pairs([("SECRET_SECRETS_MANAGER_ID", " ")]);
+        assert_eq!(
+            SecretProofConfig::from_env(&empty, "SECRET_")
+                .unwrap_err()
+                .to_string(),
+            "configuration error in SECRET_SECRETS_MANAGER_ID: is empty"
+        );
     }
 
     #[test]

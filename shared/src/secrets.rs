@@ -1,5 +1,5 @@
-//! Secrets from SSM Parameter Store (and Secrets Manager through
-//! `/aws/reference/secretsmanager/<name>`), behind a cache built for SSM's 40 TPS quota.
+//! Secrets from SSM Parameter Store or Secrets Manager, behind a cache built for SSM's 40 TPS
+//! quota (and Secrets Manager's price per call).
 //!
 //! [`SecretCache`] keeps one parsed value per parameter: fresh for a TTL (with jitter so
 //! containers do not refresh in step), refreshed by one caller while concurrent callers wait for
@@ -11,13 +11,25 @@ use std::future::Future;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
+#[cfg(any(feature = "ssm", feature = "secretsmanager"))]
+mod aws;
 mod memory;
+#[cfg(feature = "secretsmanager")]
+mod secretsmanager;
 #[cfg(feature = "ssm")]
 mod ssm;
+#[cfg(all(feature = "ssm", feature = "secretsmanager"))]
+mod store;
 
+#[cfg(any(feature = "ssm", feature = "secretsmanager"))]
+pub use aws::{SsmTimeouts, sdk_config};
 pub use memory::MemorySource;
+#[cfg(feature = "secretsmanager")]
+pub use secretsmanager::SecretsManagerSource;
 #[cfg(feature = "ssm")]
-pub use ssm::{SsmSource, SsmTimeouts};
+pub use ssm::SsmSource;
+#[cfg(all(feature = "ssm", feature = "secretsmanager"))]
+pub use store::AwsSource;
 
 /// A secret string whose `Debug` and `Display` never show the value.
 #[derive(Clone, PartialEq, Eq)]
@@ -67,7 +79,8 @@ pub enum SourceError {
     Unavailable(String),
 }
 
-/// Where secrets come from. Implemented by `SsmSource` (feature `ssm`) and [`MemorySource`].
+/// Where secrets come from. Implemented by `SsmSource` (feature `ssm`),
+/// `SecretsManagerSource` (feature `secretsmanager`) and [`MemorySource`].
 pub trait SecretSource: Send + Sync + 'static {
     /// Fetches the current value of `name`.
     fn fetch(&self, name: &str) -> impl Future<Output = Result<SecretString, SourceError>> + Send;

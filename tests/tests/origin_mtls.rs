@@ -422,7 +422,7 @@ async fn header_secret_authorizer_without_any_proof_fails_init_naming_the_secret
     let logs = init_failure(HEADER_SECRET, &env).await;
     assert!(
         logs.contains(
-            "configuration error in SECRET_PARAMETER_NAME: is required but not set (or ORIGIN_CERT_SHA256, for the certificate lock-down)"
+            "configuration error in SECRET_PARAMETER_NAME: is required but not set (or SECRET_SECRETS_MANAGER_ID; or ORIGIN_CERT_SHA256, for the certificate lock-down)"
         ),
         "init error does not name the variable:\n{logs}"
     );

@@ -8,14 +8,14 @@ use portcullis::secrets::SsmTimeouts;
 /// Every setting of the header-secret authorizer (see its docs page's settings table).
 #[derive(Debug, Clone)]
 pub struct Config {
-    /// `SECRET_PARAMETER_NAME`, `SECRET_HEADER_NAME` (`x-origin-verify`),
+    /// `SECRET_PARAMETER_NAME` or `SECRET_SECRETS_MANAGER_ID`, `SECRET_HEADER_NAME` (`x-origin-verify`),
     /// `SECRET_CACHE_TTL_SECONDS`, `SECRET_MAX_STALE_SECONDS`,
     /// `SECRET_RETRY_AFTER_ERROR_SECONDS`: the secret proof, when configured.
     pub proof: Option<SecretProofConfig>,
     /// `ORIGIN_CERT_SHA256` (the certificate proof), `HTTP_API_RESPONSE_MODE`,
     /// `METRICS_NAMESPACE`.
     pub door: DoorSettings,
-    /// `SSM_TIMEOUT_MS`: deadline of one SSM call, retries included.
+    /// `SSM_TIMEOUT_MS`: deadline of one SSM or Secrets Manager call, retries included.
     pub ssm_timeouts: SsmTimeouts,
 }
 
@@ -27,7 +27,7 @@ impl Config {
         if door.origin.is_none() && door.cert_pins.is_none() {
             return Err(ConfigError::new(
                 "SECRET_PARAMETER_NAME",
-                "is required but not set (or ORIGIN_CERT_SHA256, for the certificate lock-down)",
+                "is required but not set (or SECRET_SECRETS_MANAGER_ID; or ORIGIN_CERT_SHA256, for the certificate lock-down)",
             ));
         }
         let proof = door.origin.clone();

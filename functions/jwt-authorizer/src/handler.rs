@@ -10,7 +10,7 @@ use portcullis::config::ProcessEnv;
 use portcullis::door::{CallerCheck, Clock, DoorSettings, FrontDoor, Unavailable, Verdict};
 use portcullis::origin::SecretProof;
 use portcullis::request::AuthorizerRequest;
-use portcullis::secrets::{SecretSource, SsmSource, SsmTimeouts};
+use portcullis::secrets::{AwsSource, SecretSource, SsmSource, SsmTimeouts};
 
 use crate::{
     HttpFetcher, JwksFetcher, JwtError, JwtSettings, Now, RoutePolicy, TokenSource, Verifier,
@@ -114,7 +114,7 @@ pub type Authorizer<S, F> = FrontDoor<S, JwtCheck<F>>;
 
 /// Reads every setting, builds the door and prefetches the origin secrets and every issuer's
 /// keys. A bad setting fails init; an unreachable dependency does not.
-pub async fn from_env() -> Result<Authorizer<SsmSource, HttpFetcher>, Error> {
+pub async fn from_env() -> Result<Authorizer<AwsSource, HttpFetcher>, Error> {
     let env = ProcessEnv;
     let settings = JwtSettings::from_env(&env)?;
     let door = DoorSettings::from_env(&env, "ORIGIN_SECRET_")?;
@@ -125,8 +125,13 @@ pub async fn from_env() -> Result<Authorizer<SsmSource, HttpFetcher>, Error> {
     })?;
     let origin = match &door.origin {
         Some(proof) => {
-            let source = SsmSource::from_env(SsmTimeouts::from_env(&env)?).await;
-            Some(SecretProof::new(source, proof, false))
+            let timeouts = SsmTimeouts::from_env(&env)?;
+            let ssm = SsmSource::from_env(timeouts).await;
+            Some(SecretProof::new(
+                proof.location.source(ssm, timeouts).await,
+                proof,
+                false,
+            ))
         }
         None => None,
     };

@@ -5,7 +5,7 @@ use std::time::Instant;
 use lambda_runtime::Error;
 use portcullis::config::ProcessEnv;
 use portcullis::origin::SecretProof;
-use portcullis::secrets::SsmSource;
+use portcullis::secrets::{AwsSource, SsmSource};
 use request_authorizer::{Config, Rules, RulesLocation, authorizer};
 
 // One thread: Lambda serves one invocation at a time per process, so a work-stealing pool only
@@ -16,15 +16,21 @@ async fn main() -> Result<(), Error> {
     let config = Config::from_env(&ProcessEnv)
         .inspect_err(|e| tracing::error!(error = %e, "init failed"))?;
     let ssm = SsmSource::from_env(config.ssm_timeouts).await;
-    let origin = config
-        .door
-        .origin
-        .as_ref()
-        .map(|proof| SecretProof::new(ssm.clone(), proof, false));
+    let origin = match &config.door.origin {
+        Some(proof) => Some(SecretProof::new(
+            proof
+                .location
+                .source(ssm.clone(), config.ssm_timeouts)
+                .await,
+            proof,
+            false,
+        )),
+        None => None,
+    };
     let rules = match &config.rules {
         RulesLocation::File(path) => Rules::from_file(path),
         RulesLocation::Parameter(name) => {
-            Rules::from_parameter(ssm, name, &config, Instant::now()).await
+            Rules::from_parameter(AwsSource::Ssm(ssm), name, &config, Instant::now()).await
         }
     }
     .inspect_err(|e| tracing::error!(error = %e, "init failed"))?;
