@@ -8,7 +8,7 @@ PIP         := $(VENV)/bin/pip
 STAMP       := $(VENV)/.installed
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export MOTO_SERVER := $(CURDIR)/$(VENV)/bin/moto_server
-FUNCTIONS   := header-secret-authorizer jwt-authorizer request-authorizer
+FUNCTIONS   := header-secret-authorizer jwt-authorizer request-authorizer secret-rotator
 
 # Fragments per component (origin signer, infra, …) add their own verbs and test steps.
 TEST_STEPS  :=

@@ -39,6 +39,57 @@ pub enum Fault {
     Body(&'static str),
     /// Forward, then answer 200 with the upstream's JSON body passed through this function.
     Rewrite(Rewrite),
+    /// Answer the next [`Injected::times`] requests whose method and path match with this
+    /// status and body; forward every other request.
+    Matching(Injected),
+}
+
+/// A fault for some requests only: [`Fault::Matching`].
+#[derive(Debug, Clone)]
+pub struct Injected {
+    /// HTTP method to match.
+    pub method: &'static str,
+    /// Text the path must contain.
+    pub path_contains: &'static str,
+    /// Status to answer.
+    pub status: u16,
+    /// Body to answer (an AWS error in the service's protocol: JSON or XML).
+    pub body: &'static str,
+    /// Requests left to answer this way; shared, so a test reads how many were injected.
+    pub times: Arc<AtomicUsize>,
+}
+
+impl Injected {
+    /// A CloudFront (REST-XML) error `code` with `status`, for `times` matching requests.
+    pub fn cloudfront(
+        method: &'static str,
+        path_contains: &'static str,
+        status: u16,
+        body: &'static str,
+        times: usize,
+    ) -> Self {
+        Self {
+            method,
+            path_contains,
+            status,
+            body,
+            times: Arc::new(AtomicUsize::new(times)),
+        }
+    }
+
+    /// Requests still to be answered with the fault.
+    pub fn left(&self) -> usize {
+        self.times.load(Ordering::SeqCst)
+    }
+
+    fn take(&self, request: &Request) -> bool {
+        request.method == self.method
+            && request.path.contains(self.path_contains)
+            && self
+                .times
+                .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+                .is_ok()
+    }
 }
 
 struct State {
@@ -192,26 +243,39 @@ async fn serve(stream: TcpStream, state: Arc<State>) {
             Fault::Throttle => Some((
                 400,
                 br#"{"__type":"ThrottlingException","message":"Rate exceeded"}"#.to_vec(),
+                None,
             )),
             Fault::Status(code, kind) => Some((
                 code,
                 format!(r#"{{"__type":"{kind}","message":"injected fault"}}"#).into_bytes(),
+                None,
             )),
-            Fault::Body(body) => Some((200, body.as_bytes().to_vec())),
-            Fault::Rewrite(f) => forward(&state, &request).await.map(|(status, body)| {
+            Fault::Body(body) => Some((200, body.as_bytes().to_vec(), None)),
+            Fault::Matching(injected) if injected.take(&request) => {
+                Some((injected.status, injected.body.as_bytes().to_vec(), None))
+            }
+            Fault::Matching(_) => forward(&state, &request).await,
+            Fault::Rewrite(f) => forward(&state, &request).await.map(|(status, body, etag)| {
                 let value: Value = serde_json::from_slice(&body).unwrap_or_default();
-                (status, serde_json::to_vec(&f(value)).expect("JSON"))
+                (status, serde_json::to_vec(&f(value)).expect("JSON"), etag)
             }),
         };
-        let Some((status, body)) = answer else {
+        let Some((status, body, etag)) = answer else {
             // Reset: SO_LINGER 0 makes the close an RST instead of a FIN.
             let stream = reader.into_inner();
             let _ = stream.set_zero_linger();
             drop(stream);
             return;
         };
+        // CloudFront speaks XML, the JSON services JSON: answer in the body's own type.
+        let content_type = if body.starts_with(b"<") {
+            "text/xml"
+        } else {
+            "application/x-amz-json-1.1"
+        };
+        let etag = etag.map(|e| format!("etag: {e}\r\n")).unwrap_or_default();
         let head = format!(
-            "HTTP/1.1 {status} X\r\ncontent-type: application/x-amz-json-1.1\r\n\
+            "HTTP/1.1 {status} X\r\ncontent-type: {content_type}\r\n{etag}\
              x-amzn-requestid: fault-proxy\r\ncontent-length: {}\r\n\r\n",
             body.len()
         );
@@ -224,7 +288,8 @@ async fn serve(stream: TcpStream, state: Arc<State>) {
     }
 }
 
-async fn forward(state: &State, request: &Request) -> Option<(u16, Vec<u8>)> {
+/// Status, body and the upstream's `ETag` (CloudFront's optimistic lock).
+async fn forward(state: &State, request: &Request) -> Option<(u16, Vec<u8>, Option<String>)> {
     let method = reqwest::Method::from_bytes(request.method.as_bytes()).ok()?;
     let mut builder = state
         .client
@@ -239,6 +304,11 @@ async fn forward(state: &State, request: &Request) -> Option<(u16, Vec<u8>)> {
     }
     let response = builder.body(request.body.clone()).send().await.ok()?;
     let status = response.status().as_u16();
+    let etag = response
+        .headers()
+        .get("etag")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
     let body = response.bytes().await.ok()?.to_vec();
-    Some((status, body))
+    Some((status, body, etag))
 }

@@ -7,7 +7,7 @@ pub mod runtime;
 
 use std::path::{Path, PathBuf};
 
-pub use faults::{Fault, FaultProxy};
+pub use faults::{Fault, FaultProxy, Injected};
 pub use moto::Moto;
 pub use runtime::{InvokeError, Lambda};
 

@@ -131,6 +131,30 @@ impl Moto {
         .collect()
     }
 
+    /// SDK configuration (region, dummy credentials, endpoint) for any client of this server.
+    pub fn sdk_config(&self) -> aws_config::SdkConfig {
+        aws_config::SdkConfig::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new("us-east-1"))
+            .credentials_provider(
+                aws_credential_types::provider::SharedCredentialsProvider::new(Credentials::new(
+                    "testing", "testing", None, None, "moto",
+                )),
+            )
+            .endpoint_url(self.endpoint())
+            .build()
+    }
+
+    /// A Secrets Manager client for this server.
+    pub fn secretsmanager_client(&self) -> aws_sdk_secretsmanager::Client {
+        aws_sdk_secretsmanager::Client::new(&self.sdk_config())
+    }
+
+    /// A CloudFront client for this server.
+    pub fn cloudfront_client(&self) -> aws_sdk_cloudfront::Client {
+        aws_sdk_cloudfront::Client::new(&self.sdk_config())
+    }
+
     /// An SSM client for this server.
     pub fn ssm_client(&self) -> Client {
         let config = aws_sdk_ssm::Config::builder()

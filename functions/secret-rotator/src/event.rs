@@ -46,6 +46,29 @@ mod tests {
     use super::*;
 
     #[test]
+    fn every_sample_event_is_read() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../events/secret-rotator");
+        for (file, step) in [
+            ("createSecret.json", Step::CreateSecret),
+            ("setSecret.json", Step::SetSecret),
+            ("testSecret.json", Step::TestSecret),
+            ("finishSecret.json", Step::FinishSecret),
+        ] {
+            let text = std::fs::read_to_string(format!("{dir}/{file}")).unwrap();
+            let event: RotationEvent = serde_json::from_str(&text).unwrap();
+            assert_eq!(
+                event,
+                RotationEvent {
+                    step,
+                    secret_id: "arn:aws:secretsmanager:us-east-1:123456789012:secret:portcullis-origin-secret-AbCdEf".into(),
+                    client_request_token: "6a1f0c3e-9b7d-4e5a-8c2f-1d3b5a7c9e0f".into(),
+                },
+                "{file}"
+            );
+        }
+    }
+
+    #[test]
     fn reads_the_four_steps_and_ignores_other_fields() {
         let event: RotationEvent = serde_json::from_str(
             r#"{"Step":"setSecret","SecretId":"arn:aws:secretsmanager:us-east-1:111122223333:secret:origin-AbCdEf","ClientRequestToken":"0f3c8a2e-5d1b-4c6a-9e7f-1a2b3c4d5e6f","RotationToken":"x"}"#,
