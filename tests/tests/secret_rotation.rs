@@ -161,6 +161,7 @@ impl Rig {
                     ("SECRET_CACHE_TTL_SECONDS", "1"),
                     ("HTTP_API_RESPONSE_MODE", "simple"),
                     ("AWS_LAMBDA_LOG_FORMAT", "JSON"),
+                    ("AWS_LAMBDA_LOG_LEVEL", "TRACE"),
                 ]
                 .map(|(k, v)| (k.to_owned(), v.to_owned())),
             );
@@ -200,6 +201,7 @@ impl Rig {
                 ("PROPAGATION_WAIT_SECONDS", "2"),
                 ("OLD_SECRET_GRACE_SECONDS", "1"),
                 ("DEPLOYMENT_POLL_SECONDS", "1"),
+                ("AWS_LAMBDA_LOG_LEVEL", "TRACE"),
             ]
             .iter()
             .chain(extra)
@@ -315,7 +317,7 @@ impl Rig {
 }
 
 /// After a completed rotation: 0 refused; the new value sent, `AWSCURRENT`, and accepted; the
-/// old one refused by every authorizer; no value in any log line.
+/// old one refused by every authorizer; no value in any log line (every process logs at TRACE).
 async fn assert_rotated(rig: Rig, name: &str, rotator: &Lambda) {
     let new = rig.value("AWSCURRENT").await.expect("AWSCURRENT");
     assert_ne!(new, OLD);
