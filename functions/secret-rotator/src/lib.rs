@@ -31,6 +31,7 @@ pub use event::{RotationEvent, Step};
 pub use rotation::{RotationError, Rotator};
 
 use aws_sdk_secretsmanager::error::{ProvideErrorMetadata, SdkError};
+use portcullis::secrets::connection_failed;
 
 /// A failed AWS call: the operation and the error code (or the connection failure). Never a
 /// request or response body, so never a secret.
@@ -60,16 +61,7 @@ impl AwsError {
         let cause = match error {
             SdkError::TimeoutError(_) => "timed out".to_owned(),
             SdkError::DispatchFailure(e) if e.is_timeout() => "timed out".to_owned(),
-            SdkError::DispatchFailure(e) => match e.as_connector_error() {
-                Some(connector) => {
-                    let mut cause: &(dyn std::error::Error + 'static) = connector;
-                    while let Some(next) = cause.source() {
-                        cause = next;
-                    }
-                    format!("connection failed: {cause}")
-                }
-                None => "connection failed".to_owned(),
-            },
+            SdkError::DispatchFailure(e) => connection_failed(e.as_connector_error()),
             SdkError::ServiceError(e) => e.err().code().unwrap_or("service error").to_owned(),
             SdkError::ResponseError(_) => "unreadable response".to_owned(),
             _ => "request not sent".to_owned(),

@@ -188,9 +188,7 @@ impl<S: Store, C: Cdn, K: Canary, T: Clock> Rotator<S, C, K, T> {
         current: &str,
         deadline: SystemTime,
     ) -> Result<Outcome, RotationError> {
-        let pending = self.pending(id, token).await?;
-        let origins = self.check_sent(&pending.value).await?;
-        self.wait_deployed(deadline).await?;
+        let origins = self.deployed(id, token, deadline).await?;
         if let Some(url) = &self.settings.canary_url {
             let status = self
                 .canary
@@ -217,9 +215,7 @@ impl<S: Store, C: Cdn, K: Canary, T: Clock> Rotator<S, C, K, T> {
         current: &str,
         deadline: SystemTime,
     ) -> Result<Outcome, RotationError> {
-        let pending = self.pending(id, token).await?;
-        self.check_sent(&pending.value).await?;
-        self.wait_deployed(deadline).await?;
+        self.deployed(id, token, deadline).await?;
         let now = self.clock.now();
         self.wait_until(now + self.settings.grace, deadline, "the grace period")
             .await?;
@@ -261,11 +257,18 @@ impl<S: Store, C: Cdn, K: Canary, T: Clock> Rotator<S, C, K, T> {
         Ok(sending)
     }
 
-    /// The chosen origins, after checking each sends `value`.
-    async fn check_sent(&self, value: &SecretString) -> Result<Vec<String>, RotationError> {
+    /// The chosen origins, once each sends the pending value and CloudFront has deployed.
+    async fn deployed(
+        &self,
+        id: &str,
+        token: &str,
+        deadline: SystemTime,
+    ) -> Result<Vec<String>, RotationError> {
+        let pending = self.pending(id, token).await?;
         let headers = self.headers().await?;
         let origins = self.origins(&headers)?;
-        sends(&headers, &origins, value).map_err(RotationError::NotSwitched)?;
+        sends(&headers, &origins, &pending.value).map_err(RotationError::NotSwitched)?;
+        self.wait_deployed(deadline).await?;
         Ok(origins)
     }
 

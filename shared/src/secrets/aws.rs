@@ -75,10 +75,10 @@ pub async fn sdk_config(timeouts: SsmTimeouts) -> SdkConfig {
         .await
 }
 
-/// A connection failure, named by the innermost cause of the connector's error chain
+/// "connection failed", with the innermost cause of the connector's error chain
 /// ("Connection refused (os error 111)"); it never holds a value.
-pub fn connector_failure<E: std::error::Error + 'static>(error: Option<&E>) -> SourceError {
-    SourceError::Unavailable(match error {
+pub fn connection_failed<E: std::error::Error + 'static>(error: Option<&E>) -> String {
+    match error {
         Some(e) => {
             let mut e: &(dyn std::error::Error + 'static) = e;
             while let Some(source) = e.source() {
@@ -87,7 +87,12 @@ pub fn connector_failure<E: std::error::Error + 'static>(error: Option<&E>) -> S
             format!("connection failed: {e}")
         }
         None => "connection failed".into(),
-    })
+    }
+}
+
+/// [`connection_failed`] as a [`SourceError`].
+pub fn connector_failure<E: std::error::Error + 'static>(error: Option<&E>) -> SourceError {
+    SourceError::Unavailable(connection_failed(error))
 }
 
 impl SourceError {
