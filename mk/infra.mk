@@ -72,7 +72,7 @@ infra-lint-sam: infra-setup ## sam validate --lint, cfn-lint (+serverless rules)
 # sam build builds every function of the template, whatever the mode's conditions say.
 infra-build-sam: setup infra-setup ## sam build of the Rust authorizers (INFRA_ARCH x86_64, INFRA_BUILD_MODE debug)
 	cd infra/sam && $(INFRA_SAM_BUILD_ENV) $(INFRA_SAM) build --parameter-overrides Architecture=$(INFRA_ARCH)
-	@for f in HeaderSecretAuthorizerFunction JwtAuthorizerFunction RequestAuthorizerFunction; do \
+	@for f in HeaderSecretAuthorizerFunction JwtAuthorizerFunction RequestAuthorizerFunction SecretRotatorFunction; do \
 	  python3 -c 'import sys; b = open(sys.argv[1], "rb").read(20); m = {"x86_64": 62, "arm64": 183}[sys.argv[2]]; \
 	    sys.exit(0 if b[:4] == b"\x7fELF" and int.from_bytes(b[18:20], "little") == m else "not an ELF for " + sys.argv[2])' \
 	    infra/sam/.aws-sam/build/$$f/bootstrap $(INFRA_ARCH) || exit 1; \

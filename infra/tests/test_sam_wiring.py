@@ -11,9 +11,11 @@ import pytest
 from cfn import SAM_DIR, Resolved, as_list, load_yaml, ref_target, sam_transform, statements
 
 SIGNER_VERSION = "arn:aws:lambda:us-east-1:123456789012:function:portcullis-edge-origin-signer:7"
-DYNAMIC_ORIGIN_SECRET = "{{resolve:secretsmanager:${OriginSecret}:SecretString::${OriginSecretVersionStage}}}"
+# CloudFront sends AWSCURRENT; the secret-rotator switches the header itself during a rotation.
+DYNAMIC_ORIGIN_SECRET = "{{resolve:secretsmanager:${OriginSecret}:SecretString::AWSCURRENT}}"
 
-ORIGIN_PARAMETER = "/aws/reference/secretsmanager/${AWS::StackName}-origin-secret"
+# The authorizers read the secret in Secrets Manager by its ARN (AWSCURRENT and AWSPENDING).
+ORIGIN_SECRET_ARN = {"Ref": "OriginSecret"}
 JWT = {"CallerAuthorizer": "jwt", "JwtIssuer": "https://issuer.example.com/", "JwtAudience": "orders-api"}
 REQUEST = {"CallerAuthorizer": "request", "RulesParameterName": "/portcullis/rules"}
 VIEWER = {"TrustCloudFrontViewerHeaders": "true"}
@@ -81,6 +83,13 @@ def sub_text(node):
     return sub if isinstance(sub, str) else sub[0]
 
 
+def setting(t, node):
+    """A function setting as text: parameters filled in, a Ref to a resource as <LogicalId>."""
+    if isinstance(node, dict) and set(node) == {"Ref"} and node["Ref"] in t.raw["Resources"]:
+        return f"<{node['Ref']}>"
+    return t.text(node)
+
+
 # ------------------------------------------------------------------ every route is guarded
 
 def authorizer_function(t, authorizer_id):
@@ -135,7 +144,8 @@ def test_composed_mode_gives_both_apis_the_caller_function_alone(deployed, case)
     http, rest, function = ROUTE_AUTHORIZERS[case]
     assert authorizer_function(t, http) == authorizer_function(t, rest) == function
     env = t.resources[function]["Properties"]["Environment"]["Variables"]
-    assert sub_text(env["ORIGIN_SECRET_PARAMETER_NAME"]) == ORIGIN_PARAMETER
+    assert env["ORIGIN_SECRET_SECRETS_MANAGER_ID"] == ORIGIN_SECRET_ARN
+    assert "ORIGIN_SECRET_PARAMETER_NAME" not in env
     assert "HeaderSecretAuthorizerFunction" not in t.resources
     assert not [k for k in t.resources if k.startswith("HeaderSecretAuthorizer")]
 
@@ -282,11 +292,13 @@ def origins(t):
 
 
 def secret_settings(t, function):
-    """(parameter, header, cache TTL) settings of the function that checks the origin secret:
+    """(secret id, header, cache TTL) settings of the function that checks the origin secret:
     SECRET_* for the header-secret authorizer, ORIGIN_SECRET_* for a caller authorizer."""
     env = t.resources[function]["Properties"]["Environment"]["Variables"]
     prefix = "SECRET_" if function == "HeaderSecretAuthorizerFunction" else "ORIGIN_SECRET_"
-    return env[prefix + "PARAMETER_NAME"], env[prefix + "HEADER_NAME"], env[prefix + "CACHE_TTL_SECONDS"]
+    # Secrets Manager directly, never SSM's /aws/reference/secretsmanager/ path (AWSCURRENT only).
+    assert prefix + "PARAMETER_NAME" not in env
+    return env[prefix + "SECRETS_MANAGER_ID"], env[prefix + "HEADER_NAME"], env[prefix + "CACHE_TTL_SECONDS"]
 
 
 @pytest.mark.parametrize("case", SECRET_CHECKER)
@@ -294,7 +306,7 @@ def test_cloudfront_sends_the_secret_header_from_a_dynamic_reference(deployed, c
     t = deployed[case]
     by_id = origins(t)
     carrying = ["http-api", "rest-api"] if case.startswith("header-secret") else ["http-api"]
-    parameter, header, ttl = secret_settings(t, SECRET_CHECKER[case])
+    secret_id, header, ttl = secret_settings(t, SECRET_CHECKER[case])
     for origin_id in carrying:
         headers = by_id[origin_id]["OriginCustomHeaders"]
         assert len(headers) == 1
@@ -302,11 +314,10 @@ def test_cloudfront_sends_the_secret_header_from_a_dynamic_reference(deployed, c
         assert sub_text(headers[0]["HeaderValue"]) == DYNAMIC_ORIGIN_SECRET
     secret = t.resources["OriginSecret"]["Properties"]
     assert "GenerateSecretString" in secret and "SecretString" not in secret
-    # The authorizer reads the same secret through SSM's Secrets Manager reference path, and
-    # re-reads it as often as the rotation runbook's S (SecretCacheTtlSeconds) says.
-    assert sub_text(parameter) == "/aws/reference/secretsmanager/" + sub_text(secret["Name"]) == ORIGIN_PARAMETER
+    # The authorizer reads the same secret by its ARN in Secrets Manager, and re-reads it as
+    # often as the rotation's propagation wait assumes (SecretCacheTtlSeconds).
+    assert secret_id == ORIGIN_SECRET_ARN
     assert ttl == {"Ref": "SecretCacheTtlSeconds"}
-    assert t.value(t.raw["Parameters"]["OriginSecretVersionStage"]["Default"]) == "AWSCURRENT"
 
 
 def test_api_key_mode_sends_the_key_from_a_dynamic_reference(deployed):
@@ -449,22 +460,20 @@ def role_statements(t, role_id):
 
 
 @pytest.mark.parametrize("case", [c for c, fn in SECRET_CHECKER.items() if fn == "HeaderSecretAuthorizerFunction"])
-def test_header_secret_authorizer_role_reads_only_its_parameter(deployed, case):
+def test_header_secret_authorizer_role_reads_only_the_origin_secret(deployed, case):
     t = deployed[case]
     fn = t.resources["HeaderSecretAuthorizerFunction"]["Properties"]
     assert ref_target(fn["Role"]) == "HeaderSecretAuthorizerRole"
-    parameter = sub_text(fn["Environment"]["Variables"]["SECRET_PARAMETER_NAME"])
+    assert fn["Environment"]["Variables"]["SECRET_SECRETS_MANAGER_ID"] == ORIGIN_SECRET_ARN
     by_service = {}
     for st in role_statements(t, "HeaderSecretAuthorizerRole"):
         assert st["Effect"] == "Allow"
         for action in as_list(st["Action"]):
             by_service.setdefault(action.split(":")[0], []).append((action, st))
-    assert set(by_service) == {"ssm", "secretsmanager", "kms", "logs", "xray"}
-    ((action, st),) = by_service["ssm"]
-    assert action == "ssm:GetParameter"
-    assert sub_text(st["Resource"]) == f"arn:${{AWS::Partition}}:ssm:${{AWS::Region}}:${{AWS::AccountId}}:parameter{parameter}"
+    # No SSM: the grant for /aws/reference/secretsmanager/ went with the reference path.
+    assert set(by_service) == {"secretsmanager", "kms", "logs", "xray"}
     ((action, st),) = by_service["secretsmanager"]
-    assert action == "secretsmanager:GetSecretValue" and ref_target(st["Resource"]) == "OriginSecret"
+    assert action == "secretsmanager:GetSecretValue" and st["Resource"] == ORIGIN_SECRET_ARN
     ((action, st),) = by_service["kms"]
     assert action == "kms:Decrypt" and st["Resource"] == {"Fn::GetAtt": ["SecretsKey", "Arn"]}
     assert sub_text(st["Condition"]["StringEquals"]["kms:ViaService"]) == "secretsmanager.${AWS::Region}.amazonaws.com"
@@ -476,9 +485,7 @@ def test_header_secret_authorizer_role_reads_only_its_parameter(deployed, case):
 
 
 ORIGIN_SECRET_GRANTS = [
-    {"Sid": "ReadTheOneParameter", "Effect": "Allow", "Action": "ssm:GetParameter",
-     "Resource": {"Fn::Sub": "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter" + ORIGIN_PARAMETER}},
-    {"Sid": "ThroughTheSecretsManagerReference", "Effect": "Allow", "Action": "secretsmanager:GetSecretValue",
+    {"Sid": "ReadTheOriginSecret", "Effect": "Allow", "Action": "secretsmanager:GetSecretValue",
      "Resource": {"Ref": "OriginSecret"}},
     {"Sid": "DecryptItsKey", "Effect": "Allow", "Action": "kms:Decrypt", "Resource": {"Fn::GetAtt": ["SecretsKey", "Arn"]},
      "Condition": {"StringEquals": {"kms:ViaService": {"Fn::Sub": "secretsmanager.${AWS::Region}.amazonaws.com"}}}},
@@ -496,9 +503,9 @@ CALLER_ROLES = {"JwtAuthorizerFunction": "JwtAuthorizerRole", "RequestAuthorizer
 @pytest.mark.parametrize("case", ["header-secret+jwt", "header-secret+request", "header-secret+request+viewer", "api-key+jwt", "api-key+request",
                                   "origin-mtls+jwt", "origin-mtls+request"])
 def test_caller_authorizer_role_reads_exactly_its_parameters(deployed, case):
-    """Composed: the origin secret exactly as the header-secret role reads it (SSM reference,
-    the secret, its key via Secrets Manager); request: the rules too. api-key and origin-mtls: no
-    origin secret (origin-mtls pins a certificate, which needs no grant)."""
+    """Composed: the origin secret exactly as the header-secret role reads it (the secret in
+    Secrets Manager, its key via Secrets Manager); request: the rules too (its only SSM read).
+    api-key and origin-mtls: no origin secret (origin-mtls pins a certificate, which needs no grant)."""
     t = deployed[case]
     _, _, function = ROUTE_AUTHORIZERS[case]
     role = CALLER_ROLES[function]
@@ -531,7 +538,7 @@ def test_request_authorizer_reads_the_rules_parameter_and_key_header(deployed, c
 # Every setting of the function a case attaches as caller authorizer (parameters filled in).
 COMMON = {"HTTP_API_RESPONSE_MODE": "iam", "METRICS_NAMESPACE": "portcullis"}
 ORIGIN_PROOF = {
-    "ORIGIN_SECRET_PARAMETER_NAME": ORIGIN_PARAMETER,
+    "ORIGIN_SECRET_SECRETS_MANAGER_ID": "<OriginSecret>",
     "ORIGIN_SECRET_HEADER_NAME": "x-origin-verify",
     "ORIGIN_SECRET_CACHE_TTL_SECONDS": "300",
 }
@@ -554,7 +561,7 @@ def test_caller_authorizer_environment(deployed, case):
     t = deployed[case]
     _, _, function = ROUTE_AUTHORIZERS[case]
     env = t.resources[function]["Properties"]["Environment"]["Variables"]
-    assert {k: t.text(v) for k, v in env.items()} == CALLER_ENV[case]
+    assert {k: setting(t, v) for k, v in env.items()} == CALLER_ENV[case]
     # One settings dialect: the jwt-authorizer's old JWT_HTTP_API_RESPONSE is not set anywhere.
     assert "JWT_HTTP_API_RESPONSE" not in env
 
@@ -635,11 +642,22 @@ def test_rules_accept_every_case(source, case):
     assert Resolved(source, CASES[case]).failed_rules() == []
 
 
+RUST_FUNCTIONS = {
+    "HeaderSecretAuthorizerFunction": "header-secret-authorizer",
+    "JwtAuthorizerFunction": "jwt-authorizer",
+    "RequestAuthorizerFunction": "request-authorizer",
+    "SecretRotatorFunction": "secret-rotator",
+}
+
+
 def test_rust_functions_build_with_cargo_lambda_for_al2023(source):
-    for name in ("HeaderSecretAuthorizerFunction", "JwtAuthorizerFunction", "RequestAuthorizerFunction"):
+    for name, binary in RUST_FUNCTIONS.items():
         resource = source["Resources"][name]
         assert resource["Metadata"]["BuildMethod"] == "rust-cargolambda"
-        assert resource["Metadata"]["BuildProperties"]["Binary"] in {"header-secret-authorizer", "jwt-authorizer", "request-authorizer"}
+        assert resource["Metadata"]["BuildProperties"]["Binary"] == binary
+        assert resource["Properties"]["CodeUri"] == "../.."
+        # The Globals' runtime, handler and architecture: none of them overrides one.
+        assert not {"Runtime", "Handler", "Architectures"} & set(resource["Properties"]), name
     assert source["Globals"]["Function"]["Runtime"] == "provided.al2023"
     assert source["Globals"]["Function"]["Architectures"] == [{"Ref": "Architecture"}]
     assert source["Parameters"]["Architecture"]["AllowedValues"] == ["arm64", "x86_64"]
@@ -892,3 +910,251 @@ def test_origin_mtls_parameter_patterns(source, parameter, value, accepted):
     pattern = source["Parameters"][parameter]["AllowedPattern"]
     assert bool(re.fullmatch(pattern, value)) is accepted
     assert re.fullmatch(pattern, "")  # empty: the other modes leave them unset
+
+
+# ------------------------------------------------------------------ origin secret rotation
+
+ROTATION_RESOURCES = {
+    "SecretRotatorLogs": "AWS::Logs::LogGroup",
+    "SecretRotatorRole": "AWS::IAM::Role",
+    "SecretRotatorFunction": "AWS::Lambda::Function",
+    "SecretsManagerInvokesSecretRotator": "AWS::Lambda::Permission",
+    "OriginSecretRotationSchedule": "AWS::SecretsManager::RotationSchedule",
+}
+ROTATION_PARAMETERS = ["OriginSecretRotationDays", "RotationPropagationWaitSeconds", "RotationGraceSeconds", "RotationCanaryUrl"]
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_secret_rotator_exists_exactly_where_there_is_an_origin_secret(deployed, case):
+    """header-secret and api-key (with any caller authorizer) have an origin secret and rotate it;
+    sigv4 and origin-mtls have none, so no rotator, permission or schedule."""
+    t = deployed[case]
+    rotates = case in SECRET_CHECKER
+    assert ("OriginSecret" in t.resources) is rotates
+    present = {k: t.resources[k]["Type"] for k in ROTATION_RESOURCES if k in t.resources}
+    assert present == (ROTATION_RESOURCES if rotates else {})
+    schedules = t.of_type("AWS::SecretsManager::RotationSchedule")
+    assert set(schedules) == ({"OriginSecretRotationSchedule"} if rotates else set())
+    invokers = [p for p in t.of_type("AWS::Lambda::Permission").values() if p["Properties"]["Principal"] == "secretsmanager.amazonaws.com"]
+    assert len(invokers) == (1 if rotates else 0)
+    binaries = {t.raw["Resources"][k]["Metadata"]["BuildProperties"]["Binary"] for k in t.of_type("AWS::Lambda::Function")
+                if "BuildProperties" in t.raw["Resources"].get(k, {}).get("Metadata", {})}
+    assert ("secret-rotator" in binaries) is rotates
+    assert ("SecretRotatorLogGroup" in t.outputs) is rotates
+
+
+def test_rotation_resources_share_the_origin_secret_condition(source):
+    for name in ROTATION_RESOURCES:
+        assert source["Resources"][name]["Condition"] == "UsesOriginSecret", name
+    assert source["Outputs"]["SecretRotatorLogGroup"]["Condition"] == "UsesOriginSecret"
+    assert source["Conditions"]["HasRotationCanaryUrl"] == {
+        "Fn::And": [{"Condition": "UsesOriginSecret"}, {"Fn::Not": [{"Fn::Equals": [{"Ref": "RotationCanaryUrl"}, ""]}]}]
+    }
+
+
+@pytest.mark.parametrize("case", SECRET_CHECKER)
+def test_secret_rotator_function_and_settings(deployed, case):
+    t = deployed[case]
+    fn = t.resources["SecretRotatorFunction"]["Properties"]
+    assert t.raw["Resources"]["SecretRotatorFunction"]["Metadata"]["BuildProperties"]["Binary"] == "secret-rotator"
+    # Built and run like the other Rust functions (the Globals).
+    assert fn["Runtime"] == "provided.al2023" and fn["Handler"] == "bootstrap"
+    assert fn["Architectures"] == [{"Ref": "Architecture"}]
+    assert fn["Timeout"] == 900
+    assert fn["ReservedConcurrentExecutions"] == 1
+    assert ref_target(fn["Role"]) == "SecretRotatorRole"
+    assert sub_text(fn["FunctionName"]) == "${AWS::StackName}-secret-rotator"
+    env = fn["Environment"]["Variables"]
+    assert env == {
+        "CLOUDFRONT_DISTRIBUTION_ID": {"Ref": "Distribution"},
+        "ORIGIN_SECRET_HEADER_NAME": {"Ref": "SecretHeaderName"},
+        "PROPAGATION_WAIT_SECONDS": {"Ref": "RotationPropagationWaitSeconds"},
+        "OLD_SECRET_GRACE_SECONDS": {"Ref": "RotationGraceSeconds"},
+    }
+    # The header it switches is the header CloudFront sends and the authorizer checks.
+    assert {k: setting(t, v) for k, v in env.items()} == {
+        "CLOUDFRONT_DISTRIBUTION_ID": "<Distribution>",
+        "ORIGIN_SECRET_HEADER_NAME": t.text(secret_settings(t, SECRET_CHECKER[case])[1]),
+        "PROPAGATION_WAIT_SECONDS": "330",
+        "OLD_SECRET_GRACE_SECONDS": "60",
+    }
+    for origin in origins(t).values():
+        for header in origin.get("OriginCustomHeaders", []):
+            if header["HeaderName"] != "x-api-key":
+                assert header["HeaderName"] == env["ORIGIN_SECRET_HEADER_NAME"]
+    logs = t.resources["SecretRotatorLogs"]["Properties"]
+    assert sub_text(logs["LogGroupName"]) == "/aws/lambda/${SecretRotatorFunction}" and logs["RetentionInDays"] == 365
+
+
+@pytest.mark.parametrize("case", ["header-secret", "api-key+request"])
+def test_secret_rotator_canary_url_is_set_only_when_given(source, case):
+    canary = "https://d111111abcdef8.cloudfront.net/rest/health"
+    t = Resolved(sam_transform(source, {**CASES[case], "RotationCanaryUrl": canary}), {**CASES[case], "RotationCanaryUrl": canary})
+    env = t.resources["SecretRotatorFunction"]["Properties"]["Environment"]["Variables"]
+    assert env["CANARY_URL"] == {"Ref": "RotationCanaryUrl"} and t.text(env["CANARY_URL"]) == canary
+    custom = Resolved(t.raw, {**CASES[case], "RotationPropagationWaitSeconds": "630", "RotationGraceSeconds": "120", "SecretHeaderName": "x-cf-proof"})
+    env = custom.resources["SecretRotatorFunction"]["Properties"]["Environment"]["Variables"]
+    assert {k: setting(custom, v) for k, v in env.items()} == {
+        "CLOUDFRONT_DISTRIBUTION_ID": "<Distribution>", "ORIGIN_SECRET_HEADER_NAME": "x-cf-proof",
+        "PROPAGATION_WAIT_SECONDS": "630", "OLD_SECRET_GRACE_SECONDS": "120",
+    }
+
+
+def test_rotation_parameters(source):
+    params = source["Parameters"]
+    assert {p: params[p]["Default"] for p in ROTATION_PARAMETERS} == {
+        "OriginSecretRotationDays": 30, "RotationPropagationWaitSeconds": 330, "RotationGraceSeconds": 60, "RotationCanaryUrl": "",
+    }
+    # The default wait covers the default cache TTL plus 30 s; the smallest allowed wait covers the
+    # smallest TTL (the rule for other values is documented: CloudFormation rules cannot add).
+    assert params["RotationPropagationWaitSeconds"]["Default"] >= params["SecretCacheTtlSeconds"]["Default"] + 30
+    assert params["RotationPropagationWaitSeconds"]["MinValue"] >= params["SecretCacheTtlSeconds"]["MinValue"] + 30
+    assert "SecretCacheTtlSeconds + 30" in params["RotationPropagationWaitSeconds"]["Description"]
+    # The rotator's own bounds (PROPAGATION_WAIT_SECONDS 0-840 within its 900 s timeout,
+    # OLD_SECRET_GRACE_SECONDS 0-600): a value outside them would stop it at init.
+    assert params["RotationPropagationWaitSeconds"]["MaxValue"] == 840
+    assert (params["RotationGraceSeconds"]["MinValue"], params["RotationGraceSeconds"]["MaxValue"]) == (0, 600)
+    assert params["OriginSecretRotationDays"]["MinValue"] == 1 and params["OriginSecretRotationDays"]["MaxValue"] <= 999
+    groups = {g["Label"]["default"]: g["Parameters"] for g in source["Metadata"]["AWS::CloudFormation::Interface"]["ParameterGroups"]}
+    assert [ps for ps in groups.values() if ps == ROTATION_PARAMETERS]
+
+
+@pytest.mark.parametrize(
+    "url, accepted",
+    [
+        ("", True),
+        ("https://d111111abcdef8.cloudfront.net/health", True),
+        ("https://api.example.com/rest/health?probe=1", True),
+        ("http://d111111abcdef8.cloudfront.net/health", False),
+        ("https://a.example.com/x, https://b.example.com/y", False),
+        ("https://a.example.com/x y", False),
+    ],
+)
+def test_rotation_canary_url_pattern(source, url, accepted):
+    assert bool(re.fullmatch(source["Parameters"]["RotationCanaryUrl"]["AllowedPattern"], url)) is accepted
+
+
+ROTATOR_GRANTS = {
+    ("secretsmanager:DescribeSecret", "<OriginSecret>"),
+    ("secretsmanager:GetSecretValue", "<OriginSecret>"),
+    ("secretsmanager:PutSecretValue", "<OriginSecret>"),
+    ("secretsmanager:UpdateSecretVersionStage", "<OriginSecret>"),
+    ("secretsmanager:GetRandomPassword", "*"),
+    ("kms:Decrypt", "<SecretsKey.Arn>"),
+    ("kms:GenerateDataKey", "<SecretsKey.Arn>"),
+    ("cloudfront:GetDistribution", "arn:${AWS::Partition}:cloudfront::${AWS::AccountId}:distribution/${Distribution}"),
+    ("cloudfront:GetDistributionConfig", "arn:${AWS::Partition}:cloudfront::${AWS::AccountId}:distribution/${Distribution}"),
+    ("cloudfront:UpdateDistribution", "arn:${AWS::Partition}:cloudfront::${AWS::AccountId}:distribution/${Distribution}"),
+    # What every function of the stack has: its own log group, X-Ray (no resource-level permissions).
+    ("logs:CreateLogStream", "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:/aws/lambda/${AWS::StackName}-secret-rotator:*"),
+    ("logs:PutLogEvents", "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:/aws/lambda/${AWS::StackName}-secret-rotator:*"),
+    ("xray:PutTraceSegments", "*"),
+    ("xray:PutTelemetryRecords", "*"),
+}
+
+
+def grant_resource(node):
+    if isinstance(node, str):
+        return node
+    if "Fn::GetAtt" in node:
+        att = node["Fn::GetAtt"]
+        return "<" + (".".join(att) if isinstance(att, list) else att) + ">"
+    if "Ref" in node:
+        return f"<{node['Ref']}>"
+    return sub_text(node)
+
+
+@pytest.mark.parametrize("case", SECRET_CHECKER)
+def test_secret_rotator_role_is_least_privilege(deployed, case):
+    """Exactly the rotation contract on the one secret, its key via Secrets Manager, and this one
+    distribution; a wildcard resource only where the action has none (GetRandomPassword, X-Ray)."""
+    t = deployed[case]
+    granted = set()
+    for st in role_statements(t, "SecretRotatorRole"):
+        assert st["Effect"] == "Allow" and "NotAction" not in st and "NotResource" not in st
+        for action in as_list(st["Action"]):
+            for resource in as_list(st["Resource"]):
+                granted.add((action, grant_resource(resource)))
+                if action.startswith("kms:"):
+                    assert sub_text(st["Condition"]["StringEquals"]["kms:ViaService"]) == "secretsmanager.${AWS::Region}.amazonaws.com"
+    assert granted == ROTATOR_GRANTS
+    assert {a for a, r in granted if r == "*"} == {"secretsmanager:GetRandomPassword", "xray:PutTraceSegments", "xray:PutTelemetryRecords"}
+    assert not [a for a, _ in granted if "*" in a]
+    principal = t.resources["SecretRotatorRole"]["Properties"]["AssumeRolePolicyDocument"]["Statement"][0]["Principal"]
+    assert principal == {"Service": "lambda.amazonaws.com"}
+
+
+@pytest.mark.parametrize("case", SECRET_CHECKER)
+def test_only_secrets_manager_invokes_the_rotator_for_this_secret(deployed, case):
+    t = deployed[case]
+    assert t.resources["SecretsManagerInvokesSecretRotator"]["Properties"] == {
+        "Action": "lambda:InvokeFunction",
+        "FunctionName": {"Ref": "SecretRotatorFunction"},
+        "Principal": "secretsmanager.amazonaws.com",
+        "SourceAccount": {"Ref": "AWS::AccountId"},
+        "SourceArn": {"Ref": "OriginSecret"},
+    }
+    # Nothing else may invoke it.
+    others = [k for k, p in t.of_type("AWS::Lambda::Permission").items()
+              if ref_target(p["Properties"]["FunctionName"]) == "SecretRotatorFunction" and k != "SecretsManagerInvokesSecretRotator"]
+    assert others == []
+
+
+@pytest.mark.parametrize("case", SECRET_CHECKER)
+def test_origin_secret_rotation_schedule(deployed, case):
+    t = deployed[case]
+    schedule = t.resources["OriginSecretRotationSchedule"]
+    props = schedule["Properties"]
+    assert props["SecretId"] == {"Ref": "OriginSecret"}
+    assert props["RotationLambdaARN"] == {"Fn::GetAtt": ["SecretRotatorFunction", "Arn"]}
+    assert t.text(props["RotationRules"]["ScheduleExpression"]) == "rate(30 days)"
+    assert set(props["RotationRules"]) == {"ScheduleExpression"}
+    # Creating or changing the schedule rotates nothing; the first rotation comes on schedule.
+    assert props["RotateImmediatelyOnUpdate"] is False
+    assert "HostedRotationLambda" not in props
+    # Secrets Manager checks it may invoke the function when the schedule is created.
+    assert "SecretsManagerInvokesSecretRotator" in as_list(schedule["DependsOn"])
+    weekly = Resolved(t.raw, {**CASES[case], "OriginSecretRotationDays": "7"})
+    assert weekly.text(weekly.resources["OriginSecretRotationSchedule"]["Properties"]["RotationRules"]["ScheduleExpression"]) == "rate(7 days)"
+
+
+@pytest.mark.parametrize("case", SECRET_CHECKER)
+def test_origin_secret_value_is_one_line_the_authorizers_accept(deployed, case):
+    """At least 32 visible ASCII characters, no comma, space or newline: letters and digits."""
+    t = deployed[case]
+    generated = t.resources["OriginSecret"]["Properties"]["GenerateSecretString"]
+    assert generated["PasswordLength"] >= 32
+    assert generated["ExcludePunctuation"] is True
+    assert generated.get("IncludeSpace", False) is False
+    # A plain string, not JSON: no template, no key.
+    assert "SecretStringTemplate" not in generated and "GenerateStringKey" not in generated
+    assert t.resources["OriginSecret"]["Properties"]["KmsKeyId"] == {"Ref": "SecretsKey"}
+
+
+def test_no_version_stage_and_no_ssm_reference_left(source):
+    """The manual label switching (OriginSecretVersionStage) and SSM's reference path are gone:
+    the rotator switches CloudFront, the authorizers read Secrets Manager."""
+    text = (SAM_DIR / "template.yaml").read_text()
+    assert "OriginSecretVersionStage" not in text
+    assert "/aws/reference/secretsmanager" not in text
+    assert "OriginSecretParameter" not in source["Outputs"]
+    assert source["Outputs"]["OriginSecretArn"]["Value"] == {"Ref": "OriginSecret"}
+    assert source["Outputs"]["DistributionId"]["Value"] == {"Ref": "Distribution"}
+
+
+@pytest.mark.parametrize(
+    "params, refused",
+    [
+        ({"SecretCacheTtlSeconds": "600"}, True),  # the TTL changed, the wait left at its default
+        ({"SecretCacheTtlSeconds": "600", "RotationPropagationWaitSeconds": "630"}, False),
+        ({"SecretCacheTtlSeconds": "60", "RotationPropagationWaitSeconds": "90"}, False),
+        ({"RotationPropagationWaitSeconds": "400"}, False),
+    ],
+)
+@pytest.mark.parametrize("mode", ["header-secret", "api-key"])
+def test_rule_refuses_a_changed_cache_ttl_with_the_default_wait(source, params, refused, mode):
+    failed = Resolved(source, {"LockdownMode": mode, **params}).failed_rules()
+    assert failed == (["with SecretCacheTtlSeconds other than 300, set RotationPropagationWaitSeconds too, "
+                       "to at least SecretCacheTtlSeconds + 30 (at most 840)."] if refused else [])
+    # The modes without an origin secret do not care.
+    assert Resolved(source, {**MTLS, **params}).failed_rules() == []

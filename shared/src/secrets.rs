@@ -62,8 +62,8 @@ impl fmt::Display for SecretString {
 /// Why a source could not deliver a secret. Never carries the value.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SourceError {
-    /// The parameter does not exist.
-    #[error("parameter not found")]
+    /// The parameter (or secret) does not exist.
+    #[error("secret or parameter not found")]
     NotFound,
     /// The caller may not read it (IAM or KMS).
     #[error("access denied")]

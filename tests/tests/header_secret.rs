@@ -143,7 +143,7 @@ async fn missing_parameter_is_an_uncacheable_error_for_everything() {
         );
     }
     let logs = lambda.logs().join("\n");
-    assert!(logs.contains("parameter not found"), "{logs}");
+    assert!(logs.contains("secret or parameter not found"), "{logs}");
 }
 
 #[tokio::test]

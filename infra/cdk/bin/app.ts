@@ -12,13 +12,16 @@
 //   originClientCertificateArn (us-east-1), originTruststoreUri (s3://bucket/key), originTruststoreVersion,
 //   originCertSha256 (comma-separated SHA-256 fingerprints of the DER client certificate),
 // metricsNamespace (default portcullis; '' turns the decision metrics off),
-// cargoProfile (default release), originSecretVersionStage (rotation, docs/infra.md), originSignerZip (default target/edge/origin-signer.zip).
+// header-secret and api-key modes - the origin secret's rotation: rotationDays (default 30),
+//   rotationPropagationWaitSeconds (default the secret cache TTL + 30, i.e. 330), rotationGraceSeconds (default 60),
+//   rotationCanaryUrl (an https:// URL through CloudFront that must not answer 401/403 after the switch; default none),
+// cargoProfile (default release), originSignerZip (default target/edge/origin-signer.zip).
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { App, Validations } from 'aws-cdk-lib';
+import { App, Duration, Validations } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { CallerAuthorizer, LockdownMode, LockedDownApiProps, OriginMtls, PortcullisStack } from '../lib';
+import { CallerAuthorizer, LockdownMode, LockedDownApiProps, OriginMtls, OriginSecretRotation, PortcullisStack } from '../lib';
 
 const app = new App();
 const ctx = (key: string): string | undefined => app.node.tryGetContext(key);
@@ -55,10 +58,24 @@ const originMtls = (): OriginMtls => {
     certSha256: ctx('originCertSha256')!.split(',').map((p) => p.trim()).filter((p) => p),
   };
 };
+const seconds = (key: string): Duration | undefined => (ctx(key) === undefined ? undefined : Duration.seconds(Number(ctx(key))));
+// The origin secret's rotation (header-secret and api-key modes): the construct's defaults unless given.
+const originSecretRotation: OriginSecretRotation = {
+  every: ctx('rotationDays') === undefined ? undefined : Duration.days(Number(ctx('rotationDays'))),
+  propagationWait: seconds('rotationPropagationWaitSeconds'),
+  grace: seconds('rotationGraceSeconds'),
+  canaryUrl: ctx('rotationCanaryUrl'),
+};
 const stack = (id: string, description: string, api: LockedDownApiProps) => new PortcullisStack(app, id, {
   env: { account, region },
   description: `portcullis - APIs reachable only through CloudFront (${description})`,
-  api: { architecture, cargoProfile: ctx('cargoProfile'), originSecretVersionStage: ctx('originSecretVersionStage'), metricsNamespace, ...api },
+  api: {
+    architecture,
+    cargoProfile: ctx('cargoProfile'),
+    metricsNamespace,
+    originSecretRotation: api.mode === 'header-secret' || api.mode === 'api-key' ? originSecretRotation : undefined,
+    ...api,
+  },
 });
 
 for (const mode of modes) {

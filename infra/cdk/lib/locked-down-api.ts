@@ -69,6 +69,31 @@ export interface RequestCallerAuthorizer {
 
 export type CallerAuthorizer = JwtCallerAuthorizer | RequestCallerAuthorizer;
 
+/**
+ * Automatic rotation of the origin secret by the secret-rotator (header-secret and api-key modes,
+ * always on there): Secrets Manager invokes it on a schedule; it creates the new value as
+ * AWSPENDING (which the authorizers accept next to AWSCURRENT), waits `propagationWait`, switches
+ * CloudFront's origin header, waits for the deployment and `grace` (and the canary), then makes
+ * the new value AWSCURRENT.
+ */
+export interface OriginSecretRotation {
+  /** How often Secrets Manager rotates the secret, whole days (1-999): `rate(N days)`. Default 30 days. */
+  readonly every?: Duration;
+  /**
+   * PROPAGATION_WAIT_SECONDS: from the new value's creation to CloudFront's switch, so that every
+   * authorizer has re-read the secret. At least `secretCacheTtl` + 30 s (the default), at most
+   * 840 s (one step within the rotator's 900 s timeout).
+   */
+  readonly propagationWait?: Duration;
+  /** OLD_SECRET_GRACE_SECONDS: the old value stays accepted this long after CloudFront is Deployed (0-600 s). Default 60 s. */
+  readonly grace?: Duration;
+  /** CANARY_URL: an https:// URL through CloudFront that must not answer 401/403 once it sends the new value. Default none. */
+  readonly canaryUrl?: string;
+}
+
+/** PROPAGATION_WAIT_SECONDS beyond the authorizers' secret cache TTL. */
+export const PROPAGATION_MARGIN = Duration.seconds(30);
+
 export interface LockedDownApiProps {
   readonly mode: LockdownMode;
   /** Backend behind both APIs. Default: a tiny sample function that echoes who called. */
@@ -85,8 +110,11 @@ export interface LockedDownApiProps {
   readonly secretCacheTtl?: Duration;
   /** API Gateway's cache of authorizer decisions. Default 5 minutes. */
   readonly authorizerResultTtl?: Duration;
-  /** Version stage of the origin secret CloudFront sends (rotation, docs/infra.md). Default AWSCURRENT. */
-  readonly originSecretVersionStage?: string;
+  /**
+   * header-secret and api-key modes (refused elsewhere): the origin secret's automatic rotation.
+   * Default every 30 days, propagation wait `secretCacheTtl` + 30 s, grace 60 s, no canary.
+   */
+  readonly originSecretRotation?: OriginSecretRotation;
   /**
    * Authorizer for callers. header-secret mode: every HTTP route and REST method runs it, configured
    * with the origin secret (ORIGIN_SECRET_*), so one function checks both; origin-mtls mode: the same,
@@ -130,8 +158,12 @@ export class LockedDownApi extends Construct {
   readonly distribution: cloudfront.Distribution;
   readonly httpApi: apigwv2.HttpApi;
   readonly restApi: apigw.RestApi;
-  /** Origin secret (one accepted value per line) - header-secret and api-key modes. */
+  /** Origin secret - header-secret and api-key modes; the authorizers accept AWSCURRENT and AWSPENDING. */
   readonly originSecret?: secretsmanager.Secret;
+  /** The function Secrets Manager calls to rotate the origin secret - header-secret and api-key modes. */
+  readonly secretRotator?: lambda.Function;
+  /** The rotator's log group (one line per rotation step). */
+  readonly secretRotatorLogGroup?: logs.LogGroup;
   /** The API key CloudFront sends - api-key mode. */
   readonly apiKeySecret?: secretsmanager.Secret;
   /** The mutual TLS custom domain both APIs are mapped onto - origin-mtls mode. */
@@ -151,6 +183,12 @@ export class LockedDownApi extends Construct {
       throw new Error('trustCloudFrontViewerHeaders needs mode header-secret (the origin secret proves the headers come from CloudFront) '
         + 'and the request caller authorizer (tenant CIDR and certificate rules read them)');
     }
+    const usesOriginSecret = mode === 'header-secret' || mode === 'api-key';
+    if (props.originSecretRotation && !usesOriginSecret) {
+      throw new Error('originSecretRotation needs mode header-secret or api-key: the other modes have no origin secret');
+    }
+    const secretCacheTtl = props.secretCacheTtl ?? Duration.minutes(5);
+    const rotation = usesOriginSecret ? rotationSettings(props.originSecretRotation ?? {}, secretCacheTtl) : undefined;
     const originMtls = props.originMtls;
     if (mode === 'origin-mtls') {
       validateOriginMtls(originMtls);
@@ -169,14 +207,13 @@ export class LockedDownApi extends Construct {
     const architecture = props.architecture ?? lambda.Architecture.ARM_64;
     const headerName = (props.secretHeaderName ?? 'x-origin-verify').toLowerCase();
     const resultTtl = props.authorizerResultTtl ?? Duration.minutes(5);
-    const versionStage = props.originSecretVersionStage ?? 'AWSCURRENT';
 
     // The settings every function shares: its HTTP API answer format and the metrics namespace.
     const dialect = (responseMode: 'simple' | 'iam'): Record<string, string> => ({
       HTTP_API_RESPONSE_MODE: responseMode,
       ...(metricsNamespace ? { METRICS_NAMESPACE: metricsNamespace } : {}),
     });
-    const rustFunction = (fid: string, binaryName: string, role: iam.Role, environment: Record<string, string>) => {
+    const rustFunction = (fid: string, binaryName: string, role: iam.Role, environment: Record<string, string>, options?: RustFunctionOptions) => {
       const fn = new RustFunction(this, fid, {
         manifestPath,
         binaryName,
@@ -184,19 +221,19 @@ export class LockedDownApi extends Construct {
         bundling: { architecture, profile: props.cargoProfile ?? 'release' },
         role,
         memorySize: 128,
-        timeout: Duration.seconds(5),
+        timeout: options?.timeout ?? Duration.seconds(5),
         tracing: lambda.Tracing.ACTIVE,
-        reservedConcurrentExecutions: 100,
+        reservedConcurrentExecutions: options?.reservedConcurrentExecutions ?? 100,
         loggingFormat: lambda.LoggingFormat.JSON,
         environment,
       });
-      this.grantLogs(fid, fn, role);
-      checkovSkip(fn, [
+      const group = this.grantLogs(fid, fn, role, options?.logsComment);
+      checkovSkip(fn, options?.checkovSkips ?? [
         ['CKV_AWS_116', 'Invoked synchronously by API Gateway; a dead-letter queue never receives anything.'],
-        ['CKV_AWS_117', 'Reaches only public AWS endpoints (SSM) or the issuer\'s JWKS; a VPC would add NAT without reducing exposure.'],
-        ['CKV_AWS_173', 'The environment holds names, TTLs, issuer and audience - no secrets.'],
+        ['CKV_AWS_117', 'Reaches only public AWS endpoints (SSM, Secrets Manager) or the issuer\'s JWKS; a VPC would add NAT without reducing exposure.'],
+        ['CKV_AWS_173', 'The environment holds names, the origin secret\'s ARN (not its value), TTLs, issuer and audience - no secrets.'],
       ]);
-      return fn;
+      return { fn, group };
     };
 
     // ------------------------------------------------------------ backend
@@ -206,39 +243,38 @@ export class LockedDownApi extends Construct {
     let headerAuthorizerFn: lambda.IFunction | undefined;
     let secretsKey: kms.Key | undefined;
     let originProof: OriginProof | undefined;
-    if (mode === 'header-secret' || mode === 'api-key') {
+    if (usesOriginSecret) {
       secretsKey = new kms.Key(this, 'SecretsKey', {
         description: `portcullis ${id} - origin secret and API key`,
         enableKeyRotation: true,
         removalPolicy: RemovalPolicy.DESTROY,
       });
-      const secretName = `${stack.stackName}-${id}-origin-secret`;
+      // One line of 48 letters and digits (no punctuation, so no comma; no space): what the
+      // authorizers and a CloudFront header accept. The secret-rotator generates the next ones
+      // alike and rotates it on a schedule (below), so AwsSolutions-SMG4 holds without a suppression.
       this.originSecret = new secretsmanager.Secret(this, 'OriginSecret', {
-        secretName,
-        description: 'portcullis origin secret - CloudFront sends it, the header-secret authorizer checks it (one accepted value per line).',
+        secretName: `${stack.stackName}-${id}-origin-secret`,
+        description: 'portcullis origin secret - CloudFront sends it, the authorizer of each route checks it; rotated by the secret-rotator.',
         encryptionKey: secretsKey,
-        generateSecretString: { passwordLength: 48, excludePunctuation: true },
+        generateSecretString: { passwordLength: 48, excludePunctuation: true, includeSpace: false },
       });
-      acknowledge(this.originSecret, [
-        { id: 'AwsSolutions-SMG4', reason: 'Rotated with the zero-downtime two-line runbook (docs/infra.md); a rotation Lambda cannot redeploy the CloudFront header.' },
-      ]);
       originProof = {
-        parameterName: `/aws/reference/secretsmanager/${secretName}`,
         secret: this.originSecret,
         key: secretsKey,
-        cacheTtlSeconds: String((props.secretCacheTtl ?? Duration.minutes(5)).toSeconds()),
+        cacheTtlSeconds: String(secretCacheTtl.toSeconds()),
       };
     }
     if (originProof && !composed) {
       const role = this.lambdaRole('HeaderSecretAuthorizerRole');
       this.grantOriginSecret(role, originProof);
       headerAuthorizerFn = rustFunction('HeaderSecretAuthorizer', 'header-secret-authorizer', role, {
-        SECRET_PARAMETER_NAME: originProof.parameterName,
+        // The secret's ARN: the function reads AWSCURRENT and AWSPENDING (a rotation's new value).
+        SECRET_SECRETS_MANAGER_ID: originProof.secret.secretArn,
         SECRET_HEADER_NAME: headerName,
         SECRET_CACHE_TTL_SECONDS: originProof.cacheTtlSeconds,
         // Its decision is the same for every route: a simple answer is safe to cache by header.
         ...dialect('simple'),
-      });
+      }).fn;
     }
     if (mode === 'origin-mtls' && !certComposed) {
       // The lock-down function in its origin-proof-only configuration: it pins the client
@@ -247,7 +283,7 @@ export class LockedDownApi extends Construct {
       headerAuthorizerFn = rustFunction('HeaderSecretAuthorizer', 'header-secret-authorizer', this.lambdaRole('HeaderSecretAuthorizerRole'), {
         ORIGIN_CERT_SHA256: pins!,
         ...dialect('simple'),
-      });
+      }).fn;
     }
     // The caller authorizer's function: in header-secret mode with the origin proof, the same
     // secret, header and refresh interval as the header-secret authorizer would use.
@@ -255,7 +291,7 @@ export class LockedDownApi extends Construct {
       // The policy covers every route the caller may use: safe for API Gateway's decision cache.
       ...dialect('iam'),
       ...(composed ? {
-        ORIGIN_SECRET_PARAMETER_NAME: originProof!.parameterName,
+        ORIGIN_SECRET_SECRETS_MANAGER_ID: originProof!.secret.secretArn,
         ORIGIN_SECRET_HEADER_NAME: headerName,
         ORIGIN_SECRET_CACHE_TTL_SECONDS: originProof!.cacheTtlSeconds,
         TRUST_CLOUDFRONT_VIEWER_HEADERS: String(trustViewerHeaders),
@@ -284,8 +320,10 @@ export class LockedDownApi extends Construct {
         { id: 'AwsSolutions-SMG4', reason: 'The key value is bound to the API Gateway key; rotate by adding a second key to the usage plan (docs/infra.md).' },
       ]);
     }
+    // CloudFront sends AWSCURRENT. A rotation switches the header itself (the rotator); a later
+    // update of the distribution resolves this to the same, new AWSCURRENT.
     const originSecretValue = this.originSecret
-      ? SecretValue.secretsManager(this.originSecret.secretArn, { versionStage }).unsafeUnwrap()
+      ? SecretValue.secretsManager(this.originSecret.secretArn, { versionStage: 'AWSCURRENT' }).unsafeUnwrap()
       : undefined;
 
     // ------------------------------------------------------------ HTTP API
@@ -523,6 +561,77 @@ export class LockedDownApi extends Construct {
         });
       }
     }
+    // ------------------------------------------------------------ origin secret rotation
+    // Secrets Manager calls the secret-rotator in four steps: createSecret (AWSPENDING, which the
+    // authorizers accept next to AWSCURRENT), setSecret (after the propagation wait, CloudFront's
+    // origin header gets the new value), testSecret (Deployed, canary), finishSecret (after the
+    // grace, the new value becomes AWSCURRENT). L1 resources, not secret.addRotationSchedule: the
+    // L2 would grant kms:Encrypt/ReEncrypt*/GenerateDataKey* and let secretsmanager.amazonaws.com
+    // invoke the function for any secret of any account (no SourceAccount, no SourceArn).
+    if (rotation && this.originSecret && secretsKey) {
+      const secret = this.originSecret;
+      const role = this.lambdaRole('SecretRotatorRole',
+        'secretsmanager:GetRandomPassword reads and writes no secret: it has no resource to name.');
+      role.addToPolicy(new iam.PolicyStatement({
+        sid: 'RotateTheOriginSecret',
+        actions: ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue', 'secretsmanager:PutSecretValue', 'secretsmanager:UpdateSecretVersionStage'],
+        resources: [secret.secretArn],
+      }));
+      role.addToPolicy(new iam.PolicyStatement({
+        sid: 'GenerateTheNewValue',
+        actions: ['secretsmanager:GetRandomPassword'],
+        resources: ['*'],
+      }));
+      role.addToPolicy(new iam.PolicyStatement({
+        sid: 'UseItsKey',
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
+        resources: [secretsKey.keyArn],
+        conditions: { StringEquals: { 'kms:ViaService': `secretsmanager.${Aws.REGION}.amazonaws.com` } },
+      }));
+      role.addToPolicy(new iam.PolicyStatement({
+        sid: 'SwitchThisDistributionsOriginHeader',
+        actions: ['cloudfront:GetDistribution', 'cloudfront:GetDistributionConfig', 'cloudfront:UpdateDistribution'],
+        resources: [stack.formatArn({ service: 'cloudfront', region: '', resource: 'distribution', resourceName: this.distribution.distributionId })],
+      }));
+      const rotator = rustFunction('SecretRotator', 'secret-rotator', role, {
+        CLOUDFRONT_DISTRIBUTION_ID: this.distribution.distributionId,
+        ORIGIN_SECRET_HEADER_NAME: headerName,
+        PROPAGATION_WAIT_SECONDS: String(rotation.propagationWait.toSeconds()),
+        OLD_SECRET_GRACE_SECONDS: String(rotation.grace.toSeconds()),
+        ...(rotation.canaryUrl ? { CANARY_URL: rotation.canaryUrl } : {}),
+      }, {
+        // Waits for the authorizers and for CloudFront's deployment within a step.
+        timeout: Duration.seconds(900),
+        // One rotation of one secret at a time; Secrets Manager runs the steps one after the other.
+        reservedConcurrentExecutions: 1,
+        checkovSkips: [
+          ['CKV_AWS_116', 'Invoked synchronously by Secrets Manager, once per rotation step; a failed step fails the rotation, which Secrets Manager retries - a dead-letter queue would never receive anything.'],
+          ['CKV_AWS_117', 'Reaches Secrets Manager\'s and CloudFront\'s public endpoints and the canary URL through CloudFront; a VPC would add NAT without reducing exposure.'],
+          ['CKV_AWS_173', 'The environment holds the distribution id, a header name, wait times and the canary URL - no secret.'],
+        ],
+        logsComment: 'The rotator logs steps, version ids and CloudFront\'s status, never a secret value; the service-managed key is enough.',
+      });
+      this.secretRotator = rotator.fn;
+      this.secretRotatorLogGroup = rotator.group;
+      // Only Secrets Manager, for this account's origin secret, may invoke it.
+      const invoke = new lambda.CfnPermission(this, 'SecretsManagerInvokesSecretRotator', {
+        action: 'lambda:InvokeFunction',
+        functionName: rotator.fn.functionName,
+        principal: 'secretsmanager.amazonaws.com',
+        sourceAccount: Aws.ACCOUNT_ID,
+        sourceArn: secret.secretArn,
+      });
+      // No rotation when the schedule is created or changed: the first comes on schedule, or on
+      // demand (aws secretsmanager rotate-secret).
+      const schedule = new secretsmanager.CfnRotationSchedule(this, 'OriginSecretRotationSchedule', {
+        secretId: secret.secretArn,
+        rotationLambdaArn: rotator.fn.functionArn,
+        rotationRules: { scheduleExpression: `rate(${rotation.days} days)` },
+        rotateImmediatelyOnUpdate: false,
+      });
+      // Secrets Manager checks it may invoke the function when the schedule is created.
+      schedule.node.addDependency(invoke);
+    }
     checkovSkip(this.distribution, [
       ['CKV_AWS_68', 'The web ACL is the operator\'s choice (rules, cost); pass webAclId - docs/infra.md.'],
       ['CKV_AWS_86', 'Standard logs need a bucket with ACLs the operator owns; enable them on the distribution or use real-time logs.'],
@@ -543,12 +652,16 @@ export class LockedDownApi extends Construct {
     ]);
   }
 
-  /** A role for one Lambda function, with X-Ray writes; logs are granted per function. */
-  private lambdaRole(id: string): iam.Role {
+  /**
+   * A role for one Lambda function, with X-Ray writes; logs are granted per function. `wildcardReason`
+   * names any other action the role gets on `*` (an action without resource-level permissions).
+   */
+  private lambdaRole(id: string, wildcardReason?: string): iam.Role {
     const role = new iam.Role(this, id, { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
     role.addToPolicy(new iam.PolicyStatement({ actions: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'], resources: ['*'] }));
+    const reason = 'X-Ray PutTraceSegments/PutTelemetryRecords support no resource-level permissions.';
     acknowledge(role, [
-      { id: 'AwsSolutions-IAM5', reason: 'X-Ray PutTraceSegments/PutTelemetryRecords support no resource-level permissions.', appliesTo: ['Resource::*'] },
+      { id: 'AwsSolutions-IAM5', reason: wildcardReason ? `${reason} ${wildcardReason}` : reason, appliesTo: ['Resource::*'] },
     ]);
     return role;
   }
@@ -557,12 +670,13 @@ export class LockedDownApi extends Construct {
    * The function's log group with retention, writable only by its role. A policy of its own
    * (not the role's default policy, which the function depends on) avoids a dependency cycle.
    */
-  private grantLogs(id: string, fn: lambda.Function, role: iam.Role) {
+  private grantLogs(id: string, fn: lambda.Function, role: iam.Role,
+    logsComment = 'Decisions and reasons only, never secrets or tokens; the service-managed key is enough.'): logs.LogGroup {
     const group = new logs.LogGroup(this, `${id}Logs`, {
       logGroupName: `/aws/lambda/${fn.functionName}`,
       retention: logs.RetentionDays.ONE_YEAR,
     });
-    checkovSkip(group, [['CKV_AWS_158', 'Decisions and reasons only, never secrets or tokens; the service-managed key is enough.']]);
+    checkovSkip(group, [['CKV_AWS_158', logsComment]]);
     new iam.Policy(this, `${id}LogsPolicy`, {
       roles: [role],
       statements: [new iam.PolicyStatement({
@@ -570,6 +684,7 @@ export class LockedDownApi extends Construct {
         resources: [group.logGroupArn],
       })],
     });
+    return group;
   }
 
   private sampleBackend(): lambda.Function {
@@ -602,19 +717,12 @@ export class LockedDownApi extends Construct {
   }
 
   /**
-   * The origin secret, read the way the header-secret authorizer reads it: SSM's Secrets Manager
-   * reference path, the secret itself (SSM resolves it with the caller's rights), its key through
-   * Secrets Manager only.
+   * The origin secret, read the way the authorizers read it: the secret itself in Secrets Manager
+   * (AWSCURRENT and AWSPENDING), its key through Secrets Manager only.
    */
   private grantOriginSecret(role: iam.Role, proof: OriginProof) {
-    const stack = Stack.of(this);
     role.addToPolicy(new iam.PolicyStatement({
-      sid: 'ReadTheOneParameter',
-      actions: ['ssm:GetParameter'],
-      resources: [stack.formatArn({ service: 'ssm', resource: 'parameter', resourceName: proof.parameterName.slice(1) })],
-    }));
-    role.addToPolicy(new iam.PolicyStatement({
-      sid: 'ThroughTheSecretsManagerReference',
+      sid: 'ReadTheOriginSecret',
       actions: ['secretsmanager:GetSecretValue'],
       resources: [proof.secret.secretArn],
     }));
@@ -633,7 +741,7 @@ export class LockedDownApi extends Construct {
    */
   private callerFunction(
     caller: CallerAuthorizer,
-    rustFunction: (fid: string, bin: string, role: iam.Role, env: Record<string, string>) => lambda.Function,
+    rustFunction: (fid: string, bin: string, role: iam.Role, env: Record<string, string>) => { fn: lambda.Function },
     shared: Record<string, string>,
     proof: OriginProof | undefined,
   ): { fn: lambda.Function; credentialHeader: string } {
@@ -654,7 +762,7 @@ export class LockedDownApi extends Construct {
         this.grantOriginSecret(role, proof);
       }
       // JWT_TOKEN_SOURCES stays at its default, header:authorization.
-      return { fn: rustFunction('JwtAuthorizer', 'jwt-authorizer', role, env), credentialHeader: 'Authorization' };
+      return { fn: rustFunction('JwtAuthorizer', 'jwt-authorizer', role, env).fn, credentialHeader: 'Authorization' };
     }
     const role = this.lambdaRole('RequestAuthorizerRole');
     role.addToPolicy(new iam.PolicyStatement({
@@ -681,7 +789,7 @@ export class LockedDownApi extends Construct {
       RULES_PARAMETER_NAME: caller.rulesParameterName,
       API_KEY_HEADER: identityHeader,
       ...shared,
-    });
+    }).fn;
     return { fn, credentialHeader: identityHeader };
   }
 
@@ -783,12 +891,50 @@ export class LockedDownApi extends Construct {
 
 /** Where the origin secret is and how often an authorizer re-reads it. */
 interface OriginProof {
-  /** The SSM path of the secret (`/aws/reference/secretsmanager/<name>`). */
-  readonly parameterName: string;
+  /** SECRET_SECRETS_MANAGER_ID / ORIGIN_SECRET_SECRETS_MANAGER_ID: its ARN. */
   readonly secret: secretsmanager.ISecret;
   readonly key: kms.IKey;
   /** SECRET_CACHE_TTL_SECONDS / ORIGIN_SECRET_CACHE_TTL_SECONDS. */
   readonly cacheTtlSeconds: string;
+}
+
+/** Settings of a Rust function that differ from the authorizers'. */
+interface RustFunctionOptions {
+  readonly timeout?: Duration;
+  readonly reservedConcurrentExecutions?: number;
+  /** checkov suppressions, each with its reason (default: the authorizers'). */
+  readonly checkovSkips?: [string, string][];
+  /** Why the log group needs no customer managed key (CKV_AWS_158; default: the authorizers'). */
+  readonly logsComment?: string;
+}
+
+/** The rotator's settings, defaults filled in and checked against the authorizers' cache TTL. */
+function rotationSettings(rotation: OriginSecretRotation, secretCacheTtl: Duration) {
+  const known = (d: Duration) => !Token.isUnresolved(d.toSeconds({ integral: false }));
+  const every = rotation.every ?? Duration.days(30);
+  const days = every.toDays({ integral: false });
+  if (known(every) && (!Number.isInteger(days) || days < 1 || days > 999)) {
+    throw new Error(`originSecretRotation.every must be whole days from 1 to 999 (rate(N days)), not ${every.toHumanString()}`);
+  }
+  const minimum = secretCacheTtl.plus(PROPAGATION_MARGIN);
+  const propagationWait = rotation.propagationWait ?? minimum;
+  if (known(propagationWait) && known(minimum) && propagationWait.toSeconds() < minimum.toSeconds()) {
+    throw new Error(`originSecretRotation.propagationWait must be at least secretCacheTtl + 30 s (${minimum.toSeconds()} s): `
+      + 'CloudFront must not send the new value before every authorizer has re-read the secret');
+  }
+  if (known(propagationWait) && propagationWait.toSeconds() > 840) {
+    throw new Error('originSecretRotation.propagationWait must be at most 840 s (one step within the rotator\'s 900 s timeout); '
+      + 'lower secretCacheTtl to 810 s or less');
+  }
+  const grace = rotation.grace ?? Duration.seconds(60);
+  if (known(grace) && grace.toSeconds() > 600) {
+    throw new Error('originSecretRotation.grace must be at most 600 s');
+  }
+  const canaryUrl = rotation.canaryUrl || undefined;
+  if (canaryUrl && !Token.isUnresolved(canaryUrl) && !/^https:\/\/[^\s,]+$/.test(canaryUrl)) {
+    throw new Error('originSecretRotation.canaryUrl must be one https:// URL through CloudFront (http:// gets a redirect, never a 403)');
+  }
+  return { days, propagationWait, grace, canaryUrl };
 }
 
 /** The origin-mtls props the construct refuses to deploy: each error names the fix. */

@@ -27,8 +27,19 @@ export class PortcullisStack extends Stack {
         description: 'The custom domain without CloudFront - the TLS handshake fails without a client certificate the truststore accepts; another accepted certificate gets 403 (not pinned).',
       });
     }
+    new CfnOutput(this, 'DistributionId', {
+      value: this.api.distribution.distributionId,
+      description: 'The CloudFront distribution (aws cloudfront get-distribution --id ...; the secret-rotator switches its origin header).',
+    });
     if (this.api.originSecret) {
-      new CfnOutput(this, 'OriginSecretName', { value: this.api.originSecret.secretName, description: 'Secret CloudFront sends and the authorizer checks (one accepted value per line).' });
+      new CfnOutput(this, 'OriginSecretName', { value: this.api.originSecret.secretName, description: 'Secret CloudFront sends and the authorizers check (AWSCURRENT, and AWSPENDING during a rotation).' });
+      new CfnOutput(this, 'OriginSecretArn', {
+        value: this.api.originSecret.secretArn,
+        description: 'The secret the authorizers read in Secrets Manager (SECRET_SECRETS_MANAGER_ID, or ORIGIN_SECRET_SECRETS_MANAGER_ID of a caller authorizer).',
+      });
+    }
+    if (this.api.secretRotatorLogGroup) {
+      new CfnOutput(this, 'SecretRotatorLogGroup', { value: this.api.secretRotatorLogGroup.logGroupName, description: 'Log group of the secret-rotator - one line per rotation step and wait.' });
     }
     if (this.api.apiKeySecret) {
       new CfnOutput(this, 'ApiKeySecretName', { value: this.api.apiKeySecret.secretName, description: 'Secret holding the REST API key CloudFront sends.' });

@@ -1,6 +1,6 @@
 // Prop combinations LockedDownApi refuses at synth time, each with the error it throws (null: accepted);
 // printed as JSON for infra/tests/test_cdk_wiring.py. Bundling is off: the refusals come before any asset.
-import { App, Stack } from 'aws-cdk-lib';
+import { App, Duration, Stack } from 'aws-cdk-lib';
 import { CallerAuthorizer, LockedDownApi, LockedDownApiProps, OriginMtls } from '../lib';
 
 const jwt: CallerAuthorizer = { kind: 'jwt', issuer: 'https://issuer.example.com/', audience: ['portcullis'] };
@@ -34,9 +34,26 @@ const cases: Record<string, LockedDownApiProps> = {
   },
   'origin-mtls, no truststore version': { mode: 'origin-mtls', originMtls: { ...mtls, truststoreVersion: '' } },
   'origin-mtls, upper-case domain': { mode: 'origin-mtls', originMtls: { ...mtls, domainName: 'Origin.example.com' } },
-  // Accepted (null): the mode itself, with and without a caller authorizer.
+  // The origin secret's rotation: only where there is a secret, and never before the authorizers have the new value.
+  'sigv4+originSecretRotation': { mode: 'sigv4', originSecretRotation: {} },
+  'origin-mtls+originSecretRotation': { mode: 'origin-mtls', originMtls: mtls, originSecretRotation: {} },
+  'header-secret, propagation wait under the cache TTL + 30 s': {
+    mode: 'header-secret', originSecretRotation: { propagationWait: Duration.seconds(300) },
+  },
+  'api-key, cache TTL too long for the rotator': { mode: 'api-key', secretCacheTtl: Duration.minutes(15) },
+  'header-secret, rotation every 36 hours': { mode: 'header-secret', originSecretRotation: { every: Duration.hours(36) } },
+  'header-secret, grace over 600 s': { mode: 'header-secret', originSecretRotation: { grace: Duration.minutes(11) } },
+  'header-secret, http canary': { mode: 'header-secret', originSecretRotation: { canaryUrl: 'http://d111111abcdef8.cloudfront.net/health' } },
+  // Accepted (null): the mode itself, with and without a caller authorizer; rotation settings within bounds.
   'origin-mtls': { mode: 'origin-mtls', originMtls: mtls },
   'origin-mtls+jwt': { mode: 'origin-mtls', originMtls: mtls, callerAuthorizer: jwt },
+  'header-secret, rotation settings': {
+    mode: 'header-secret',
+    secretCacheTtl: Duration.minutes(10),
+    originSecretRotation: {
+      every: Duration.days(7), propagationWait: Duration.seconds(630), grace: Duration.minutes(2), canaryUrl: 'https://d111111abcdef8.cloudfront.net/health',
+    },
+  },
 };
 const refusals: Record<string, string | null> = {};
 for (const [name, props] of Object.entries(cases)) {
