@@ -8,7 +8,8 @@ PIP         := $(VENV)/bin/pip
 STAMP       := $(VENV)/.installed
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export MOTO_SERVER := $(CURDIR)/$(VENV)/bin/moto_server
-FUNCTIONS   := header-secret-authorizer jwt-authorizer request-authorizer secret-rotator
+AUTHORIZERS := header-secret-authorizer jwt-authorizer request-authorizer
+FUNCTIONS   := $(AUTHORIZERS) secret-rotator
 
 # Fragments per component (origin signer, infra, …) add their own verbs and test steps.
 TEST_STEPS  :=
@@ -30,7 +31,7 @@ setup: $(STAMP) $(SETUP_STEPS) ## install the project's tools: venv (moto, cargo
 	rustup component add rustfmt clippy >/dev/null 2>&1 || true
 
 demo: setup ## build the functions and run them locally on every sample event against a moto SSM
-	cargo build --release $(addprefix -p ,$(FUNCTIONS)) -p portcullis-harness
+	cargo build --release $(addprefix -p ,$(AUTHORIZERS)) -p portcullis-harness
 	./target/release/portcullis-demo --functions-dir target/release --events-dir events
 
 lint: ## cargo fmt --check and clippy -D warnings

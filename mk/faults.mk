@@ -13,12 +13,12 @@ LOAD_EDGE_DIR    := target/edge/load
 .PHONY: test-faults load load-edge
 
 test-faults: setup ## fault injection (SSM via a faulty proxy, JWKS), header smuggling, CI-sized load
-	cargo build $(addprefix -p ,$(FUNCTIONS))
+	cargo build $(addprefix -p ,$(AUTHORIZERS))
 	cargo test -p portcullis-harness --test faults --test adversarial --test load -- --nocapture
 	cargo test -p portcullis-harness --test jwt_authorizer every_jwks_fault -- --nocapture
 
 load: setup edge-package ## LOAD_INVOCATIONS (10000) back to back per function + LOAD_PROCESSES (4) at once on one moto; 0 errors, flat RSS → target/hardening/
-	cargo build $(if $(filter release,$(LOAD_PROFILE)),--release) $(addprefix -p ,$(FUNCTIONS))
+	cargo build $(if $(filter release,$(LOAD_PROFILE)),--release) $(addprefix -p ,$(AUTHORIZERS))
 	mkdir -p $(LOAD_OUT)
 	PORTCULLIS_BIN_DIR=$(CURDIR)/target/$(LOAD_PROFILE) PORTCULLIS_LOAD_INVOCATIONS=$(LOAD_INVOCATIONS) \
 	PORTCULLIS_LOAD_PROCESSES=$(LOAD_PROCESSES) \
