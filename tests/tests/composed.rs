@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use jwt_support::JwksServer;
+use jwt_support::demo_jwks;
 use portcullis_harness::{
     InvokeError, Lambda, Moto, binary, decision_for, decision_reason, read_env_file, workspace_root,
 };
@@ -78,16 +78,6 @@ async fn seeded_moto(env: &[(String, String)]) -> Moto {
         moto.put_secure(name, &rules).await;
     }
     moto
-}
-
-/// The JWT demo key set (`events/jwt-authorizer/jwks.json`) on a loopback server.
-async fn demo_jwks() -> JwksServer {
-    let server = JwksServer::start().await;
-    let text =
-        std::fs::read_to_string(workspace_root().join("events/jwt-authorizer/jwks.json")).unwrap();
-    let jwks: Value = serde_json::from_str(&text).unwrap();
-    server.set_keys(&jwks["keys"].as_array().unwrap().iter().collect::<Vec<_>>());
-    server
 }
 
 async fn start(env: Vec<(String, String)>, function: &str) -> Lambda {

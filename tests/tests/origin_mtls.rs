@@ -17,7 +17,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use base64::Engine;
-use jwt_support::JwksServer;
+use jwt_support::demo_jwks;
 use portcullis_harness::{
     InvokeError, Lambda, binary, decision_for, decision_reason, read_env_file, workspace_root,
 };
@@ -161,16 +161,6 @@ async fn start(function: &str, env: &[(String, String)]) -> Lambda {
     let mut lambda = Lambda::spawn(&binary(function), env).await.expect("spawn");
     lambda.wait_ready().await.expect("function ready");
     lambda
-}
-
-/// The JWT demo key set (`events/jwt-authorizer/jwks.json`) on a loopback server.
-async fn demo_jwks() -> JwksServer {
-    let server = JwksServer::start().await;
-    let text =
-        std::fs::read_to_string(workspace_root().join("events/jwt-authorizer/jwks.json")).unwrap();
-    let jwks: Value = serde_json::from_str(&text).unwrap();
-    server.set_keys(&jwks["keys"].as_array().unwrap().iter().collect::<Vec<_>>());
-    server
 }
 
 /// The API stage of a sample (its ARN prefix), from its payload format.

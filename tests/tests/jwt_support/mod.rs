@@ -190,6 +190,15 @@ async fn jwks(State(s): State<Arc<ServerState>>) -> Response {
     }
 }
 
+/// The JWT demo key set (`events/jwt-authorizer/jwks.json`) on a loopback server.
+pub async fn demo_jwks() -> JwksServer {
+    let server = JwksServer::start().await;
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../events/jwt-authorizer/jwks.json");
+    let jwks: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    server.set_keys(&jwks["keys"].as_array().unwrap().iter().collect::<Vec<_>>());
+    server
+}
+
 /// A loopback URL where nothing listens.
 pub async fn closed_port_url() -> String {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
