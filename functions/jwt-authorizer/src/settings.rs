@@ -3,7 +3,7 @@
 //! One issuer comes from `JWT_ISSUER`, `JWT_AUDIENCE`, `JWT_JWKS_URI`, `JWT_ALGORITHMS`,
 //! `JWT_TOKEN_USE`, `JWT_TYP`, `JWT_REQUIRED_CLAIMS`; several issuers from `JWT_ISSUERS` (a JSON
 //! array of objects with the same fields). The two forms are exclusive. Everything else applies to
-//! all issuers. Defaults are listed in README.md (JWT authorizer) and on each constant below.
+//! all issuers. Defaults are listed in docs/jwt-authorizer.md and on each constant below.
 
 use std::collections::BTreeSet;
 use std::time::Duration;
