@@ -8,7 +8,7 @@ BENCH_ONLY    ?=
 BENCH_STAMP   := $(VENV)/.bench-installed
 BENCH_NODE    := bench/peers/node/node_modules/.package-lock.json
 
-.PHONY: bench-deps bench-micro
+.PHONY: bench-deps bench-micro bench-cold-tls
 
 $(BENCH_STAMP): $(STAMP) bench/requirements.txt
 	$(PIP) install --quiet -r bench/requirements.txt
@@ -29,7 +29,12 @@ bench: bench-deps edge-package ## cold init, warm p50/p99, peak RSS, package siz
 	./target/release/portcullis-bench --functions-dir target/release --out $(BENCH_OUT) \
 		--invokes $(BENCH_INVOKES) $(if $(BENCH_ONLY),--only $(BENCH_ONLY)) --python $(PY) --edge-report $(BENCH_OUT)/edge.txt > /dev/null
 	$(PY) bench/chart.py $(BENCH_OUT)
-	@cat $(BENCH_OUT)/table.md
+	$(PY) bench/cold_tls.py target/release/jwt-authorizer > $(BENCH_OUT)/cold-tls.md
+	@cat $(BENCH_OUT)/table.md $(BENCH_OUT)/cold-tls.md
 
-bench-micro: ## criterion micro-benchmarks of the hot paths (policy, header compare, JWT verify, SigV4)
+bench-cold-tls: $(STAMP) ## jwt-authorizer cold init with its JWKS over HTTPS (full trust store / test CA only) and over HTTP
+	cargo build --release -p jwt-authorizer
+	$(PY) bench/cold_tls.py target/release/jwt-authorizer
+
+bench-micro: ## criterion micro-benchmarks of the hot paths (policy, header compare, JWT verify next to aws-lc's floor, SigV4)
 	cargo bench -p portcullis -p header-secret-authorizer -p jwt-authorizer -p origin-signer --bench '*'
