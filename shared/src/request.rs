@@ -144,6 +144,17 @@ impl Params {
         }
     }
 
+    /// Every distinct name, in first-seen order (as given, not case-folded).
+    pub fn names(&self) -> Vec<&str> {
+        let mut out: Vec<&str> = Vec::new();
+        for (n, _) in &self.entries {
+            if !out.iter().any(|seen| self.name_eq(seen, n)) {
+                out.push(n);
+            }
+        }
+        out
+    }
+
     /// Whether no entry is present.
     pub fn is_empty(&self) -> bool {
         self.entries.is_empty()

@@ -22,7 +22,7 @@ mod ssm;
 mod store;
 
 #[cfg(any(feature = "ssm", feature = "secretsmanager"))]
-pub use aws::{SsmTimeouts, connection_failed, sdk_config};
+pub use aws::{SsmTimeouts, connection_failed, connector_failure, sdk_config};
 pub use memory::MemorySource;
 #[cfg(feature = "secretsmanager")]
 pub use secretsmanager::SecretsManagerSource;
