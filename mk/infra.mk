@@ -34,6 +34,8 @@ INFRA_CDK_MTLS_CONTEXT := -c originDomainName=origin.api.example.com \
   -c originClientCertificateArn=arn:aws:acm:us-east-1:111122223333:certificate/0f1e2d3c-4b5a-6978-8695-a4b3c2d1e0f9 \
   -c originTruststoreUri=s3://portcullis-truststore/cloudfront-ca.pem -c originTruststoreVersion=3sL4kqtJlcpXroDTDmJ.rmSpXd3dIbrHY \
   -c originCertSha256=9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08,60303ae22b998861bce3b28f33eec1be758a213c86c93c076dbe9f558c11c752
+# The cedar stacks: an example policy store id (synth reads no AWS account; it need not exist).
+INFRA_CDK_CEDAR_CONTEXT := -c policyStoreId=PSEXAMPLEabcdefg111111
 INFRA_HAS_EDGE_PACKAGE := $(shell grep -lsE '^edge-package:' Makefile $(wildcard mk/*.mk))
 
 INFRA_TARGETS := infra-lint-sam infra-build-sam infra-synth-cdk infra-lint-cdk infra-test infra-check
@@ -72,7 +74,7 @@ infra-lint-sam: infra-setup ## sam validate --lint, cfn-lint (+serverless rules)
 # sam build builds every function of the template, whatever the mode's conditions say.
 infra-build-sam: setup infra-setup ## sam build of the Rust authorizers (INFRA_ARCH x86_64, INFRA_BUILD_MODE debug)
 	cd infra/sam && $(INFRA_SAM_BUILD_ENV) $(INFRA_SAM) build --parameter-overrides Architecture=$(INFRA_ARCH)
-	@for f in HeaderSecretAuthorizerFunction JwtAuthorizerFunction RequestAuthorizerFunction SecretRotatorFunction; do \
+	@for f in HeaderSecretAuthorizerFunction JwtAuthorizerFunction RequestAuthorizerFunction CedarAuthorizerFunction SecretRotatorFunction; do \
 	  python3 -c 'import sys; b = open(sys.argv[1], "rb").read(20); m = {"x86_64": 62, "arm64": 183}[sys.argv[2]]; \
 	    sys.exit(0 if b[:4] == b"\x7fELF" and int.from_bytes(b[18:20], "little") == m else "not an ELF for " + sys.argv[2])' \
 	    infra/sam/.aws-sam/build/$$f/bootstrap $(INFRA_ARCH) || exit 1; \
@@ -88,7 +90,7 @@ infra-synth-cdk: setup infra-setup ## cdk synth of the example app (every mode) 
 	  modes=$$(echo "$$modes" | tr ',' '\n' | grep -v '^sigv4$$' | paste -sd, -); fi; \
 	rm -rf $(INFRA_CDK_OUT); \
 	cd infra/cdk && npx --no-install tsc --noEmit && \
-	npx --no-install cdk synth --quiet --no-notices -c mode=$$modes -c region=$(INFRA_CDK_REGION) -c architecture=$(INFRA_ARCH) -c cargoProfile=$(INFRA_CARGO_PROFILE) -c jwtIssuer=https://issuer.example.com/ -c jwtAudience=portcullis -c rulesParameter=/portcullis/rules $(INFRA_CDK_MTLS_CONTEXT)
+	npx --no-install cdk synth --quiet --no-notices -c mode=$$modes -c region=$(INFRA_CDK_REGION) -c architecture=$(INFRA_ARCH) -c cargoProfile=$(INFRA_CARGO_PROFILE) -c jwtIssuer=https://issuer.example.com/ -c jwtAudience=portcullis -c rulesParameter=/portcullis/rules $(INFRA_CDK_CEDAR_CONTEXT) $(INFRA_CDK_MTLS_CONTEXT)
 
 # W3005 (DependsOn already implied by a GetAtt) is ignored on CDK output only: CDK itself adds
 # those DependsOn (function -> role policy), they are redundant, never wrong.
@@ -96,7 +98,8 @@ infra-lint-cdk: infra-synth-cdk ## cfn-lint (+serverless rules) and checkov on t
 	$(INFRA_CFN_LINT) --ignore-checks W3005 -- $(INFRA_CDK_OUT)/*.template.json
 	$(INFRA_CHECKOV) $$(for f in $(INFRA_CDK_OUT)/*.template.json; do printf -- '-f %s ' "$$f"; done)
 
-infra-test: infra-setup infra-synth-cdk ## wiring tests on the transformed SAM and synthesized CDK templates
+# The smoke deploy (test_moto_deploy.py) starts its own moto server from the project venv ($(MOTO_SERVER)).
+infra-test: infra-setup infra-synth-cdk ## wiring tests on the transformed SAM and synthesized CDK templates, and their smoke deploy on moto's CloudFormation
 	cd infra/tests && $(INFRA_PYTEST) -p no:cacheprovider -q .
 
 infra-check: infra-lint-sam infra-build-sam infra-lint-cdk infra-test ## every infrastructure check (run by make test)

@@ -5,6 +5,7 @@ condition is false removed. Enough for asserting wiring; not a general CloudForm
 from __future__ import annotations
 
 import copy
+import hashlib
 import json
 import os
 import re
@@ -161,3 +162,13 @@ def statements(policy_document: dict[str, Any]) -> list[dict[str, Any]]:
 
 def as_list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else [value]
+
+
+REST_API_TYPES = {"AWS::ApiGateway::RestApi", "AWS::ApiGateway::Resource", "AWS::ApiGateway::Authorizer", "AWS::ApiGateway::Method"}
+
+
+def rest_api_revision(template: dict[str, Any]) -> str:
+    """SHA-256 of a source template's REST API resources (the API, its resources, authorizers and
+    methods, in long form with sorted keys): what the REST deployment's `Served.Template` must say."""
+    rest = {k: v for k, v in template["Resources"].items() if v["Type"] in REST_API_TYPES}
+    return hashlib.sha256(json.dumps(rest, sort_keys=True, separators=(",", ":")).encode()).hexdigest()

@@ -20,13 +20,16 @@ STACKS = {"header-secret": "PortcullisHeaderSecret", "api-key": "PortcullisApiKe
 COMBINATIONS = {
     "header-secret": "PortcullisHeaderSecret",
     "header-secret+jwt": "PortcullisHeaderSecretJwt",
+    "header-secret+cedar": "PortcullisHeaderSecretCedar",
     "header-secret+request": "PortcullisHeaderSecretRequest",
     "header-secret+request+viewer": "PortcullisHeaderSecretRequestViewer",
     "api-key+jwt": "PortcullisApiKey",
+    "api-key+cedar": "PortcullisApiKeyCedar",
     "api-key+request": "PortcullisApiKeyRequest",
     "sigv4": "PortcullisSigV4",
     "origin-mtls": "PortcullisOriginMtls",
     "origin-mtls+jwt": "PortcullisOriginMtlsJwt",
+    "origin-mtls+cedar": "PortcullisOriginMtlsCedar",
     "origin-mtls+request": "PortcullisOriginMtlsRequest",
 }
 COMPOSED = [c for c in COMBINATIONS if c.startswith("header-secret+")]
@@ -34,6 +37,8 @@ MTLS = [c for c in COMBINATIONS if c.startswith("origin-mtls")]
 # The example values `make infra-synth-cdk` passes (mk/infra.mk INFRA_CDK_MTLS_CONTEXT).
 PINS = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08,60303ae22b998861bce3b28f33eec1be758a213c86c93c076dbe9f558c11c752"
 CLOUDFRONT_CERT = "arn:aws:acm:us-east-1:111122223333:certificate/0f1e2d3c-4b5a-6978-8695-a4b3c2d1e0f9"
+# mk/infra.mk's -c policyStoreId (the cedar stacks).
+POLICY_STORE = "PSEXAMPLEabcdefg111111"
 
 
 def manifest():
@@ -160,24 +165,30 @@ def route_authorizers(t):
 HTTP_IDENTITY = {
     "header-secret": ["$request.header.x-origin-verify"],
     "header-secret+jwt": ["$request.header.x-origin-verify", "$request.header.Authorization"],
+    "header-secret+cedar": ["$request.header.x-origin-verify", "$request.header.Authorization"],
     "header-secret+request": ["$request.header.x-origin-verify", "$request.header.x-tenant-key"],
     "header-secret+request+viewer": ["$request.header.x-origin-verify", "$request.header.x-tenant-key", "$request.header.CloudFront-Viewer-Address"],
     "api-key+jwt": ["$request.header.x-origin-verify"],
+    "api-key+cedar": ["$request.header.x-origin-verify"],
     "api-key+request": ["$request.header.x-origin-verify"],
     # origin-mtls alone: no identity source and no cache (the same reasoning as the SAM tests).
     "origin-mtls": None,
     "origin-mtls+jwt": ["$request.header.Authorization"],
+    "origin-mtls+cedar": ["$request.header.Authorization"],
     "origin-mtls+request": ["$request.header.x-tenant-key"],
 }
 REST_IDENTITY = {
     "header-secret": "method.request.header.x-origin-verify",
     "header-secret+jwt": "method.request.header.x-origin-verify,method.request.header.Authorization",
+    "header-secret+cedar": "method.request.header.x-origin-verify,method.request.header.Authorization",
     "header-secret+request": "method.request.header.x-origin-verify,method.request.header.x-tenant-key,context.httpMethod,context.resourcePath",
     "header-secret+request+viewer": "method.request.header.x-origin-verify,method.request.header.x-tenant-key,method.request.header.CloudFront-Viewer-Address,context.httpMethod,context.resourcePath",
     "api-key+jwt": "method.request.header.Authorization",
+    "api-key+cedar": "method.request.header.Authorization",
     "api-key+request": "method.request.header.x-tenant-key,context.httpMethod,context.resourcePath",
     "origin-mtls": None,
     "origin-mtls+jwt": "method.request.header.Authorization",
+    "origin-mtls+cedar": "method.request.header.Authorization",
     "origin-mtls+request": "method.request.header.x-tenant-key,context.httpMethod,context.resourcePath",
 }
 RESULT_TTL = {case: 0 if case == "origin-mtls" else 300 for case in COMBINATIONS}
@@ -185,15 +196,18 @@ RESULT_TTL = {case: 0 if case == "origin-mtls" else 300 for case in COMBINATIONS
 ROUTE_BINARY = {
     "header-secret": ("header-secret", "header-secret"),
     "header-secret+jwt": ("jwt", "jwt"),
+    "header-secret+cedar": ("cedar", "cedar"),
     "header-secret+request": ("request", "request"),
     "header-secret+request+viewer": ("request", "request"),
     "api-key+jwt": ("header-secret", "jwt"),
+    "api-key+cedar": ("header-secret", "cedar"),
     "api-key+request": ("header-secret", "request"),
     "origin-mtls": ("header-secret", "header-secret"),
     "origin-mtls+jwt": ("jwt", "jwt"),
+    "origin-mtls+cedar": ("cedar", "cedar"),
     "origin-mtls+request": ("request", "request"),
 }
-SETTING_OF = {"header-secret": "SECRET_SECRETS_MANAGER_ID", "jwt": "JWT_ISSUER", "request": "RULES_PARAMETER_NAME"}
+SETTING_OF = {"header-secret": "SECRET_SECRETS_MANAGER_ID", "jwt": "JWT_ISSUER", "cedar": "CEDAR_POLICY_STORE_ID", "request": "RULES_PARAMETER_NAME"}
 
 
 def setting_of(case, binary):
@@ -415,6 +429,14 @@ def rules_grants(stack):
     ]
 
 
+def policy_store_grants():
+    """Exactly the three read actions (sorted, as minimizePolicies renders them; BatchGetPolicy
+    has no IAM action, GetPolicy authorizes it) on exactly this policy store (no region in its ARN)."""
+    return [("ReadThePolicyStore", ["verifiedpermissions:GetPolicy", "verifiedpermissions:GetSchema",
+                                    "verifiedpermissions:ListPolicies"],
+             f"arn:<AWS::Partition>:verifiedpermissions::<AWS::AccountId>:policy-store/{POLICY_STORE}", None)]
+
+
 def render_condition(condition):
     return None if condition is None else {op: {k: render(v) for k, v in kv.items()} for op, kv in condition.items()}
 
@@ -431,7 +453,8 @@ def test_caller_authorizer_role_reads_exactly_its_parameters(case):
         for st in role_statements(t, ref(t["Resources"][fn_id]["Properties"]["Role"]))
         if not any(a.split(":")[0] in {"logs", "xray"} for a in as_list(st["Action"]))
     )
-    expected = (origin_secret_grants(t) if case in COMPOSED else []) + (rules_grants(stack) if "request" in case else [])
+    expected = ((origin_secret_grants(t) if case in COMPOSED else []) + (rules_grants(stack) if "request" in case else [])
+                + (policy_store_grants() if "cedar" in case else []))
     assert granted == sorted(expected)
 
 
@@ -439,6 +462,7 @@ def test_caller_authorizer_role_reads_exactly_its_parameters(case):
 COMMON = {"HTTP_API_RESPONSE_MODE": "iam", "METRICS_NAMESPACE": "portcullis"}
 JWT_ENV = {"JWT_ISSUER": "https://issuer.example.com/", "JWT_AUDIENCE": "portcullis", "JWT_ALGORITHMS": "RS256"}
 REQUEST_ENV = {"RULES_PARAMETER_NAME": "/portcullis/rules", "API_KEY_HEADER": "x-tenant-key"}
+CEDAR_ENV = {**JWT_ENV, "CEDAR_POLICY_STORE_ID": POLICY_STORE, "CEDAR_GROUPS_CLAIM": "cognito:groups", "CEDAR_REFRESH_SECONDS": "300"}
 
 
 def origin_proof(trust):
@@ -453,11 +477,14 @@ def origin_proof(trust):
 
 CALLER_ENV = {
     "header-secret+jwt": {**JWT_ENV, **COMMON, **origin_proof("false")},
+    "header-secret+cedar": {**CEDAR_ENV, **COMMON, **origin_proof("false")},
     "header-secret+request": {**REQUEST_ENV, **COMMON, **origin_proof("false")},
     "header-secret+request+viewer": {**REQUEST_ENV, **COMMON, **origin_proof("true")},
     "api-key+jwt": {**JWT_ENV, **COMMON},
+    "api-key+cedar": {**CEDAR_ENV, **COMMON},
     "api-key+request": {**REQUEST_ENV, **COMMON},
     "origin-mtls+jwt": {**JWT_ENV, **COMMON, "ORIGIN_CERT_SHA256": PINS, "TRUST_CLOUDFRONT_VIEWER_HEADERS": "false"},
+    "origin-mtls+cedar": {**CEDAR_ENV, **COMMON, "ORIGIN_CERT_SHA256": PINS, "TRUST_CLOUDFRONT_VIEWER_HEADERS": "false"},
     "origin-mtls+request": {**REQUEST_ENV, **COMMON, "ORIGIN_CERT_SHA256": PINS, "TRUST_CLOUDFRONT_VIEWER_HEADERS": "false"},
 }
 
@@ -537,6 +564,8 @@ def test_construct_refuses_combinations_that_cannot_work():
               "and the request caller authorizer (tenant CIDR and certificate rules read them)")
     pin = "originMtls.certSha256 needs at least one SHA-256 fingerprint of the DER client certificate, 64 lower-case hex digits without colons"
     rotation_modes = "originSecretRotation needs mode header-secret or api-key: the other modes have no origin secret"
+    usage = ("tenantUsagePlans needs the request caller authorizer (its tenants' usageIdentifierKey is the key) "
+             "and mode header-secret or origin-mtls (api-key mode keeps CloudFront's key in the header)")
     assert refusals == {
         "sigv4+jwt": sigv4,
         "sigv4+request": sigv4,
@@ -566,8 +595,23 @@ def test_construct_refuses_combinations_that_cannot_work():
         "header-secret, rotation every 36 hours": "originSecretRotation.every must be whole days from 1 to 999 (rate(N days)), not 1 day 12 hours",
         "header-secret, grace over 600 s": "originSecretRotation.grace must be at most 600 s",
         "header-secret, http canary": "originSecretRotation.canaryUrl must be one https:// URL through CloudFront (http:// gets a redirect, never a 403)",
+        "sigv4+cedar": sigv4,
+        "cedar without audience": "the cedar caller authorizer needs at least one audience (JWT_AUDIENCE)",
+        "cedar, policy store id with a slash":
+            "the cedar caller authorizer needs policyStoreId, a Verified Permissions policy store id (letters, digits, - and _)",
+        "cedar, refresh over a day": "the cedar caller authorizer's refresh must be from 1 s to 1 day (CEDAR_REFRESH_SECONDS)",
+        "api-key+request+tenantUsagePlans": usage,
+        "header-secret+jwt+tenantUsagePlans": usage,
+        "header-secret+tenantUsagePlans": usage,
+        "reserved concurrency 0": "authorizerReservedConcurrency must be a whole number of at least 1 (leave it unset for none)",
+        "web ACL of a regional scope": ("webAclArn must be a WAFv2 web ACL with scope CLOUDFRONT "
+                                        "(arn:aws:wafv2:us-east-1:<account>:global/webacl/<name>/<id>)"),
         "origin-mtls": None,
         "origin-mtls+jwt": None,
+        "origin-mtls+cedar": None,
+        "origin-mtls+request+tenantUsagePlans": None,
+        "header-secret, reserved concurrency 40": None,
+        "header-secret, web ACL": None,
         "header-secret, rotation settings": None,
     }
 
@@ -658,11 +702,12 @@ def test_origin_mtls_reads_no_secret(case):
     _, rest = route_authorizers(t)
     fn_id = authorizer_function(t, rest)
     services = {a.split(":")[0] for st in role_statements(t, ref(t["Resources"][fn_id]["Properties"]["Role"])) for a in as_list(st["Action"])}
-    assert services == {"logs", "xray"} | ({"ssm", "kms"} if case.endswith("+request") else set())
+    assert services == {"logs", "xray"} | ({"ssm", "kms"} if case.endswith("+request") else set()) | (
+        {"verifiedpermissions"} if case.endswith("+cedar") else set())
     assert not [k for k in environment(t, fn_id) if k.startswith(("SECRET_", "ORIGIN_SECRET_"))]
 
 
-@pytest.mark.parametrize("case", ["origin-mtls+jwt", "origin-mtls+request"])
+@pytest.mark.parametrize("case", ["origin-mtls+jwt", "origin-mtls+cedar", "origin-mtls+request"])
 def test_origin_mtls_composed_caller_takes_both_apis(case):
     t = template(COMBINATIONS[case])
     http, rest = route_authorizers(t)
@@ -732,7 +777,8 @@ def test_secret_rotator_function_and_settings(case):
         "PROPAGATION_WAIT_SECONDS": "330",
         "OLD_SECRET_GRACE_SECONDS": "60",
     }
-    assert props["Timeout"] == 900 and props["ReservedConcurrentExecutions"] == 1
+    # Reserved concurrency is opt-in (authorizerReservedConcurrency), the example app leaves it unset.
+    assert props["Timeout"] == 900 and "ReservedConcurrentExecutions" not in props
     # Built and run like the authorizers: the same runtime, handler, architecture, tracing.
     authorizer = t["Resources"][authorizer_function(t, route_authorizers(t)[0])]
     for key in ("Runtime", "Handler", "Architectures", "TracingConfig", "LoggingConfig", "MemorySize"):
@@ -847,3 +893,77 @@ def test_no_version_stage_and_no_ssm_reference_left():
     for stack in COMBINATIONS.values():
         text = json.dumps(template(stack))
         assert "/aws/reference/secretsmanager" not in text, stack
+
+
+# ------------------------------------------------------------------ reserved concurrency, tenant usage plans
+
+@pytest.mark.parametrize("case", COMBINATIONS)
+def test_no_reserved_concurrency_by_default(case):
+    """Reserving 100 per authorizer and 10 for the backend fails on accounts with a low quota."""
+    t = template(COMBINATIONS[case])
+    for name, fn in functions_by_id(t).items():
+        assert "ReservedConcurrentExecutions" not in fn["Properties"], name
+
+
+def test_tenant_usage_plans_take_the_key_from_the_request_authorizer():
+    t = template("PortcullisHeaderSecretRequestUsage")
+    ((api_id, api),) = of_type(t, "AWS::ApiGateway::RestApi").items()
+    assert api["Properties"]["ApiKeySourceType"] == "AUTHORIZER"
+    _, rest = route_authorizers(t)
+    assert "RULES_PARAMETER_NAME" in environment(t, authorizer_function(t, rest))
+    for method in of_type(t, "AWS::ApiGateway::Method").values():
+        assert method["Properties"]["ApiKeyRequired"] is True
+    ((plan_id, plan),) = of_type(t, "AWS::ApiGateway::UsagePlan").items()
+    assert [ref(s["ApiId"]) for s in plan["Properties"]["ApiStages"]] == [api_id]
+    assert plan["Properties"]["Throttle"] == {"BurstLimit": 50, "RateLimit": 20}
+    assert not of_type(t, "AWS::ApiGateway::ApiKey")
+    assert t["Outputs"]["TenantUsagePlanId"]["Value"] == {"Ref": plan_id}
+
+
+@pytest.mark.parametrize("case", COMBINATIONS)
+def test_without_tenant_usage_plans_the_key_stays_in_the_header(case):
+    t = template(COMBINATIONS[case])
+    (api,) = of_type(t, "AWS::ApiGateway::RestApi").values()
+    assert api["Properties"]["ApiKeySourceType"] == "HEADER"
+    assert "TenantUsagePlanId" not in t["Outputs"]
+
+
+@pytest.mark.parametrize("case", COMBINATIONS)
+def test_outputs_prove_the_lockdown(case):
+    """The distribution's id and domain, the API URLs, and the two curl commands of the proof."""
+    t = template(COMBINATIONS[case])
+    (dist,) = of_type(t, "AWS::CloudFront::Distribution")
+    (http_api,) = of_type(t, "AWS::ApiGatewayV2::Api")
+    (rest_api,) = of_type(t, "AWS::ApiGateway::RestApi")
+    out = {name: render(t["Outputs"][name]["Value"]) for name in ("DistributionId", "CloudFrontUrl", "CheckThroughCloudFront", "CheckDirectRefused")}
+    assert out["DistributionId"] == f"<{dist}>"
+    assert out["CloudFrontUrl"] == f"https://<{dist}.DomainName>"
+    assert out["CheckThroughCloudFront"] == f"curl -s -o /dev/null -w '%{{http_code}} ' https://<{dist}.DomainName>/ https://<{dist}.DomainName>/rest/"
+    assert out["CheckDirectRefused"] == (f"curl -s -o /dev/null -w '%{{http_code}} ' https://<{http_api}>.execute-api.<AWS::Region>.<AWS::URLSuffix>/ "
+                                         f"https://<{rest_api}>.execute-api.<AWS::Region>.<AWS::URLSuffix>/rest/")
+
+
+@pytest.mark.parametrize("case", COMBINATIONS)
+def test_no_web_acl_unless_given(case):
+    assert "WebACLId" not in distribution(template(COMBINATIONS[case]))
+
+
+DENY_QUERY = """SELECT SUM(Decisions) FROM SCHEMA("portcullis", decision, "function") WHERE decision = 'deny'"""
+ERROR_QUERY = """SELECT SUM(Decisions) FROM SCHEMA("portcullis", decision, "function") WHERE decision = 'error'"""
+
+
+@pytest.mark.parametrize("case", COMBINATIONS)
+def test_alarms_on_denies_and_errors(case):
+    """As in the SAM stack: Metrics Insights over every authorizer's Decisions metric."""
+    stack = COMBINATIONS[case]
+    t = template(stack)
+    alarms = {a["Properties"]["AlarmName"]: a["Properties"] for a in of_type(t, "AWS::CloudWatch::Alarm").values()}
+    assert {name: (p["Metrics"], p["Threshold"]) for name, p in alarms.items()} == {
+        f"{stack}-denies": ([{"Id": "denies", "Expression": DENY_QUERY, "Period": 300, "ReturnData": True}], 100),
+        f"{stack}-errors": ([{"Id": "errors", "Expression": ERROR_QUERY, "Period": 300, "ReturnData": True}], 1),
+    }
+    for p in alarms.values():
+        assert (p["ComparisonOperator"], p["EvaluationPeriods"], p["TreatMissingData"]) == ("GreaterThanOrEqualToThreshold", 1, "notBreaching")
+    ((dashboard_id, dashboard),) = of_type(t, "AWS::CloudWatch::Dashboard").items()
+    assert dashboard["Properties"]["DashboardName"] == f"{stack}-decisions"
+    assert t["Outputs"]["DecisionsDashboardName"]["Value"] == {"Ref": dashboard_id}

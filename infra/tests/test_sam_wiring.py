@@ -3,12 +3,13 @@ transform, for every combination of lock-down mode, caller authorizer and API ty
 
 from __future__ import annotations
 
+import json
 import re
 import tomllib
 
 import pytest
 
-from cfn import SAM_DIR, Resolved, as_list, load_yaml, ref_target, sam_transform, statements
+from cfn import REST_API_TYPES, SAM_DIR, Resolved, as_list, load_yaml, ref_target, rest_api_revision, sam_transform, statements
 
 SIGNER_VERSION = "arn:aws:lambda:us-east-1:123456789012:function:portcullis-edge-origin-signer:7"
 # CloudFront sends AWSCURRENT; the secret-rotator switches the header itself during a rotation.
@@ -18,6 +19,9 @@ DYNAMIC_ORIGIN_SECRET = "{{resolve:secretsmanager:${OriginSecret}:SecretString::
 ORIGIN_SECRET_ARN = {"Ref": "OriginSecret"}
 JWT = {"CallerAuthorizer": "jwt", "JwtIssuer": "https://issuer.example.com/", "JwtAudience": "orders-api"}
 REQUEST = {"CallerAuthorizer": "request", "RulesParameterName": "/portcullis/rules"}
+POLICY_STORE = "PSEXAMPLEabcdefg111111"
+# cedar: the jwt authorizer's identity settings plus a Verified Permissions policy store.
+CEDAR = {**JWT, "CallerAuthorizer": "cedar", "PolicyStoreId": POLICY_STORE}
 VIEWER = {"TrustCloudFrontViewerHeaders": "true"}
 # origin-mtls: the custom domain, its certificates and truststore, and the pinned fingerprints
 # (old and new, as during a rotation).
@@ -39,14 +43,17 @@ MTLS = {
 CASES = {
     "header-secret": {"LockdownMode": "header-secret"},
     "header-secret+jwt": {"LockdownMode": "header-secret", **JWT},
+    "header-secret+cedar": {"LockdownMode": "header-secret", **CEDAR},
     "header-secret+request": {"LockdownMode": "header-secret", **REQUEST},
     "header-secret+request+viewer": {"LockdownMode": "header-secret", **REQUEST, **VIEWER},
     "api-key": {"LockdownMode": "api-key"},
     "api-key+jwt": {"LockdownMode": "api-key", **JWT},
+    "api-key+cedar": {"LockdownMode": "api-key", **CEDAR},
     "api-key+request": {"LockdownMode": "api-key", **REQUEST},
     "sigv4": {"LockdownMode": "sigv4", "OriginSignerVersionArn": SIGNER_VERSION},
     "origin-mtls": MTLS,
     "origin-mtls+jwt": {**MTLS, **JWT},
+    "origin-mtls+cedar": {**MTLS, **CEDAR},
     "origin-mtls+request": {**MTLS, **REQUEST},
 }
 COMPOSED = [c for c in CASES if c.startswith("header-secret+")]
@@ -55,10 +62,12 @@ MTLS_CASES = [c for c in CASES if c.startswith("origin-mtls")]
 SECRET_CHECKER = {
     "header-secret": "HeaderSecretAuthorizerFunction",
     "header-secret+jwt": "JwtAuthorizerFunction",
+    "header-secret+cedar": "CedarAuthorizerFunction",
     "header-secret+request": "RequestAuthorizerFunction",
     "header-secret+request+viewer": "RequestAuthorizerFunction",
     "api-key": "HeaderSecretAuthorizerFunction",
     "api-key+jwt": "HeaderSecretAuthorizerFunction",
+    "api-key+cedar": "HeaderSecretAuthorizerFunction",
     "api-key+request": "HeaderSecretAuthorizerFunction",
 }
 
@@ -102,14 +111,17 @@ def authorizer_function(t, authorizer_id):
 ROUTE_AUTHORIZERS = {
     "header-secret": ("HttpApiHeaderSecretAuthorizer", "RestHeaderSecretAuthorizer", "HeaderSecretAuthorizerFunction"),
     "header-secret+jwt": ("HttpApiJwtAuthorizer", "RestJwtAuthorizer", "JwtAuthorizerFunction"),
+    "header-secret+cedar": ("HttpApiCedarAuthorizer", "RestCedarAuthorizer", "CedarAuthorizerFunction"),
     "header-secret+request": ("HttpApiRequestAuthorizer", "RestRequestAuthorizer", "RequestAuthorizerFunction"),
     "header-secret+request+viewer": ("HttpApiRequestAuthorizer", "RestRequestAuthorizer", "RequestAuthorizerFunction"),
     "api-key": ("HttpApiHeaderSecretAuthorizer", None, "HeaderSecretAuthorizerFunction"),
     "api-key+jwt": ("HttpApiHeaderSecretAuthorizer", "RestJwtAuthorizer", "JwtAuthorizerFunction"),
+    "api-key+cedar": ("HttpApiHeaderSecretAuthorizer", "RestCedarAuthorizer", "CedarAuthorizerFunction"),
     "api-key+request": ("HttpApiHeaderSecretAuthorizer", "RestRequestAuthorizer", "RequestAuthorizerFunction"),
     "sigv4": (None, None, None),
     "origin-mtls": ("HttpApiOriginMtlsAuthorizer", "RestOriginMtlsAuthorizer", "HeaderSecretAuthorizerFunction"),
     "origin-mtls+jwt": ("HttpApiJwtAuthorizer", "RestJwtAuthorizer", "JwtAuthorizerFunction"),
+    "origin-mtls+cedar": ("HttpApiCedarAuthorizer", "RestCedarAuthorizer", "CedarAuthorizerFunction"),
     "origin-mtls+request": ("HttpApiRequestAuthorizer", "RestRequestAuthorizer", "RequestAuthorizerFunction"),
 }
 
@@ -205,26 +217,32 @@ def test_each_authorizer_may_be_invoked_by_its_api_only(deployed, case):
 HTTP_IDENTITY = {
     "header-secret": ["$request.header.x-origin-verify"],
     "header-secret+jwt": ["$request.header.x-origin-verify", "$request.header.Authorization"],
+    "header-secret+cedar": ["$request.header.x-origin-verify", "$request.header.Authorization"],
     "header-secret+request": ["$request.header.x-origin-verify", "$request.header.x-tenant-key"],
     "header-secret+request+viewer": ["$request.header.x-origin-verify", "$request.header.x-tenant-key", "$request.header.CloudFront-Viewer-Address"],
     "api-key": ["$request.header.x-origin-verify"],
     "api-key+jwt": ["$request.header.x-origin-verify"],
+    "api-key+cedar": ["$request.header.x-origin-verify"],
     "api-key+request": ["$request.header.x-origin-verify"],
     # origin-mtls alone: no identity source, caching off (the certificate is in the event, and a
     # key without it would share CloudFront's Allow with any certificate the truststore accepts).
     "origin-mtls": [],
     "origin-mtls+jwt": ["$request.header.Authorization"],
+    "origin-mtls+cedar": ["$request.header.Authorization"],
     "origin-mtls+request": ["$request.header.x-tenant-key"],
 }
 REST_IDENTITY = {
     "header-secret": "method.request.header.x-origin-verify",
     "header-secret+jwt": "method.request.header.x-origin-verify,method.request.header.Authorization",
+    "header-secret+cedar": "method.request.header.x-origin-verify,method.request.header.Authorization",
     "header-secret+request": "method.request.header.x-origin-verify,method.request.header.x-tenant-key,context.httpMethod,context.resourcePath",
     "header-secret+request+viewer": "method.request.header.x-origin-verify,method.request.header.x-tenant-key,method.request.header.CloudFront-Viewer-Address,context.httpMethod,context.resourcePath",
     "api-key+jwt": "method.request.header.Authorization",
+    "api-key+cedar": "method.request.header.Authorization",
     "api-key+request": "method.request.header.x-tenant-key,context.httpMethod,context.resourcePath",
     "origin-mtls": None,
     "origin-mtls+jwt": "method.request.header.Authorization",
+    "origin-mtls+cedar": "method.request.header.Authorization",
     "origin-mtls+request": "method.request.header.x-tenant-key,context.httpMethod,context.resourcePath",
 }
 # API Gateway's decision cache TTL (AuthorizerResultTtlSeconds, default 300): off for origin-mtls alone.
@@ -330,7 +348,7 @@ def test_api_key_mode_sends_the_key_from_a_dynamic_reference(deployed):
     assert [ref_target(s["ApiId"]) for s in plan["ApiStages"]] == ["RestApi"]
     key = t.resources["RestUsagePlanKey"]["Properties"]
     assert ref_target(key["KeyId"]) == "RestApiKey" and ref_target(key["UsagePlanId"]) == "RestUsagePlan"
-    assert t.raw["Resources"]["RestApi"]["Properties"]["ApiKeySourceType"] == "HEADER"
+    assert t.resources["RestApi"]["Properties"]["ApiKeySourceType"] == "HEADER"
 
 
 def test_sigv4_mode_sends_no_secret(deployed):
@@ -497,11 +515,20 @@ RULES_GRANTS = [
      "Resource": {"Fn::Sub": "arn:${AWS::Partition}:kms:${AWS::Region}:${AWS::AccountId}:key/*"},
      "Condition": {"StringEquals": {"kms:ViaService": {"Fn::Sub": "ssm.${AWS::Region}.amazonaws.com"}}}},
 ]
-CALLER_ROLES = {"JwtAuthorizerFunction": "JwtAuthorizerRole", "RequestAuthorizerFunction": "RequestAuthorizerRole"}
+# Exactly the three read actions on exactly this policy store (Service Authorization Reference:
+# resource type policy-store, arn:${Partition}:verifiedpermissions::${Account}:policy-store/${PolicyStoreId});
+# BatchGetPolicy has no IAM action of its own (GetPolicy authorizes it).
+POLICY_STORE_GRANTS = [
+    {"Sid": "ReadThePolicyStore", "Effect": "Allow",
+     "Action": ["verifiedpermissions:ListPolicies", "verifiedpermissions:GetPolicy", "verifiedpermissions:GetSchema"],
+     "Resource": {"Fn::Sub": "arn:${AWS::Partition}:verifiedpermissions::${AWS::AccountId}:policy-store/${PolicyStoreId}"}},
+]
+CALLER_ROLES = {"JwtAuthorizerFunction": "JwtAuthorizerRole", "RequestAuthorizerFunction": "RequestAuthorizerRole",
+                "CedarAuthorizerFunction": "CedarAuthorizerRole"}
+CALLER_CASES = [c for c in CASES if "+" in c and not c.startswith("sigv4")]
 
 
-@pytest.mark.parametrize("case", ["header-secret+jwt", "header-secret+request", "header-secret+request+viewer", "api-key+jwt", "api-key+request",
-                                  "origin-mtls+jwt", "origin-mtls+request"])
+@pytest.mark.parametrize("case", CALLER_CASES)
 def test_caller_authorizer_role_reads_exactly_its_parameters(deployed, case):
     """Composed: the origin secret exactly as the header-secret role reads it (the secret in
     Secrets Manager, its key via Secrets Manager); request: the rules too (its only SSM read).
@@ -512,13 +539,14 @@ def test_caller_authorizer_role_reads_exactly_its_parameters(deployed, case):
     assert ref_target(t.resources[function]["Properties"]["Role"]) == role
     granted = [st for st in role_statements(t, role)
                if not any(a.split(":")[0] in {"logs", "xray"} for a in as_list(st["Action"]))]
-    expected = (ORIGIN_SECRET_GRANTS if case in COMPOSED else []) + (RULES_GRANTS if "request" in case else [])
+    expected = ((ORIGIN_SECRET_GRANTS if case in COMPOSED else []) + (RULES_GRANTS if "request" in case else [])
+                + (POLICY_STORE_GRANTS if "cedar" in case else []))
     assert sorted(granted, key=repr) == sorted(expected, key=repr)
     for st in role_statements(t, role):
         for action in as_list(st["Action"]):
             if action.startswith("logs:"):
                 assert sub_text(st["Resource"]).endswith(
-                    f":log-group:/aws/lambda/${{AWS::StackName}}-{'jwt' if 'jwt' in case else 'request'}-authorizer:*")
+                    f":log-group:/aws/lambda/${{AWS::StackName}}-{case.split('+')[1]}-authorizer:*")
             elif action.startswith("xray:"):
                 assert action in {"xray:PutTraceSegments", "xray:PutTelemetryRecords"}
 
@@ -544,14 +572,18 @@ ORIGIN_PROOF = {
 }
 JWT_ENV = {"JWT_ISSUER": "https://issuer.example.com/", "JWT_AUDIENCE": "orders-api", "JWT_ALGORITHMS": "RS256"}
 REQUEST_ENV = {"RULES_PARAMETER_NAME": "/portcullis/rules", "API_KEY_HEADER": "x-tenant-key"}
+CEDAR_ENV = {**JWT_ENV, "CEDAR_POLICY_STORE_ID": POLICY_STORE, "CEDAR_GROUPS_CLAIM": "cognito:groups", "CEDAR_REFRESH_SECONDS": "300"}
 CALLER_ENV = {
     "header-secret+jwt": {**JWT_ENV, **COMMON, **ORIGIN_PROOF, "TRUST_CLOUDFRONT_VIEWER_HEADERS": "false"},
+    "header-secret+cedar": {**CEDAR_ENV, **COMMON, **ORIGIN_PROOF, "TRUST_CLOUDFRONT_VIEWER_HEADERS": "false"},
     "header-secret+request": {**REQUEST_ENV, **COMMON, **ORIGIN_PROOF, "TRUST_CLOUDFRONT_VIEWER_HEADERS": "false"},
     "header-secret+request+viewer": {**REQUEST_ENV, **COMMON, **ORIGIN_PROOF, "TRUST_CLOUDFRONT_VIEWER_HEADERS": "true"},
     "api-key+jwt": {**JWT_ENV, **COMMON},
+    "api-key+cedar": {**CEDAR_ENV, **COMMON},
     "api-key+request": {**REQUEST_ENV, **COMMON},
     # origin-mtls: the pin instead of the secret, mirroring the header-secret composition.
     "origin-mtls+jwt": {**JWT_ENV, **COMMON, "ORIGIN_CERT_SHA256": PINS, "TRUST_CLOUDFRONT_VIEWER_HEADERS": "false"},
+    "origin-mtls+cedar": {**CEDAR_ENV, **COMMON, "ORIGIN_CERT_SHA256": PINS, "TRUST_CLOUDFRONT_VIEWER_HEADERS": "false"},
     "origin-mtls+request": {**REQUEST_ENV, **COMMON, "ORIGIN_CERT_SHA256": PINS, "TRUST_CLOUDFRONT_VIEWER_HEADERS": "false"},
 }
 
@@ -569,7 +601,8 @@ def test_caller_authorizer_environment(deployed, case):
 @pytest.mark.parametrize("case", [c for c in CASES if c != "sigv4"])
 def test_every_authorizer_function_shares_the_dialect(deployed, case):
     t = deployed[case]
-    functions = [k for k in ("HeaderSecretAuthorizerFunction", "JwtAuthorizerFunction", "RequestAuthorizerFunction") if k in t.resources]
+    functions = [k for k in ("HeaderSecretAuthorizerFunction", "JwtAuthorizerFunction", "RequestAuthorizerFunction", "CedarAuthorizerFunction")
+                 if k in t.resources]
     assert functions
     for name in functions:
         env = t.resources[name]["Properties"]["Environment"]["Variables"]
@@ -630,6 +663,10 @@ def test_viewer_headers_are_forwarded_only_when_trusted(deployed, case):
         ({"LockdownMode": "api-key", **REQUEST, **VIEWER}, "TrustCloudFrontViewerHeaders needs LockdownMode header-secret"),
         ({"LockdownMode": "header-secret", "CallerAuthorizer": "jwt"}, "the jwt authorizer needs JwtIssuer"),
         ({"LockdownMode": "header-secret", "CallerAuthorizer": "request"}, "the request authorizer needs RulesParameterName"),
+        ({"LockdownMode": "header-secret", **JWT, "CallerAuthorizer": "cedar"}, "the cedar authorizer needs PolicyStoreId"),
+        ({"LockdownMode": "header-secret", "CallerAuthorizer": "cedar", "PolicyStoreId": POLICY_STORE}, "the cedar authorizer needs JwtIssuer"),
+        ({"LockdownMode": "sigv4", "OriginSignerVersionArn": SIGNER_VERSION, **CEDAR}, "a caller authorizer needs LockdownMode header-secret, api-key or origin-mtls"),
+        ({"LockdownMode": "header-secret", **CEDAR, **VIEWER}, "TrustCloudFrontViewerHeaders needs CallerAuthorizer request"),
     ],
 )
 def test_rules_refuse_combinations_that_cannot_work(source, params, refused):
@@ -646,6 +683,7 @@ RUST_FUNCTIONS = {
     "HeaderSecretAuthorizerFunction": "header-secret-authorizer",
     "JwtAuthorizerFunction": "jwt-authorizer",
     "RequestAuthorizerFunction": "request-authorizer",
+    "CedarAuthorizerFunction": "cedar-authorizer",
     "SecretRotatorFunction": "secret-rotator",
 }
 
@@ -665,16 +703,85 @@ def test_rust_functions_build_with_cargo_lambda_for_al2023(source):
 
 
 @pytest.mark.parametrize("case", CASES)
-def test_the_rest_stage_serves_a_deployment_of_this_wiring(deployed, case):
-    """One deployment per wiring: a mode change makes a new snapshot of the methods."""
+def test_the_rest_stage_serves_the_deployers_deployment(deployed, case):
+    """No AWS::ApiGateway::Deployment (its logical id never changes with a parameter): the stage
+    serves the deployment the deployer made after both methods exist."""
     t = deployed[case]
-    deployments = t.of_type("AWS::ApiGateway::Deployment")
-    assert len(deployments) == 1
-    (name,) = deployments
-    assert ref_target(t.resources["RestStage"]["Properties"]["DeploymentId"]) == name
-    assert set(deployments[name]["DependsOn"]) == {"RestRootMethod", "RestProxyMethod"}
-    names = {d for d in (ref_target(Resolved(t.raw, p).resources["RestStage"]["Properties"]["DeploymentId"]) for p in CASES.values())}
-    assert len(names) == len(CASES)
+    assert not t.of_type("AWS::ApiGateway::Deployment")
+    assert t.resources["RestStage"]["Properties"]["DeploymentId"] == {"Ref": "RestDeployment"}
+    deployment = t.resources["RestDeployment"]
+    assert deployment["Type"] == "Custom::RestDeployment"
+    assert deployment["Properties"]["ServiceToken"] == {"Fn::GetAtt": ["RestDeployerFunction", "Arn"]}
+    assert deployment["Properties"]["RestApiId"] == {"Ref": "RestApi"}
+    assert set(deployment["DependsOn"]) == {"RestRootMethod", "RestProxyMethod", "RestDeployerLogs"}
+
+
+def parameters_read(source, node, seen=None):
+    """Every parameter a template fragment reads: Refs, ${...} in Fn::Sub, and through the
+    conditions it names (Fn::If, Condition), transitively."""
+    seen = set() if seen is None else seen
+    params = set(source["Parameters"])
+    found = set()
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "Ref" and value in params:
+                found.add(value)
+            elif key == "Fn::Sub":
+                body = value if isinstance(value, str) else value[0]
+                found |= {p for p in re.findall(r"\$\{([^}!.]+)\}", body) if p in params}
+            if key in ("Fn::If", "Condition", "Condition_"):
+                name = value[0] if key == "Fn::If" else value
+                if isinstance(name, str) and name in source["Conditions"] and name not in seen:
+                    seen.add(name)
+                    found |= parameters_read(source, source["Conditions"][name], seen)
+            found |= parameters_read(source, value, seen)
+    elif isinstance(node, list):
+        for value in node:
+            found |= parameters_read(source, value, seen)
+    return found
+
+
+def test_the_deployment_lists_every_parameter_the_rest_api_reads(source):
+    """A parameter that changes a method or authorizer without reaching the deployment's
+    properties would change the API but not what the stage serves."""
+    rest = {k: {**v, "Condition_": v.get("Condition")} for k, v in source["Resources"].items() if v["Type"] in REST_API_TYPES}
+    read = parameters_read(source, rest)
+    served = source["Resources"]["RestDeployment"]["Properties"]["Served"]
+    assert read == {"LockdownMode", "CallerAuthorizer", "SecretHeaderName", "RequestIdentityHeader",
+                    "AuthorizerResultTtlSeconds", "TrustCloudFrontViewerHeaders", "TenantUsagePlans"}
+    assert {k: v for k, v in served.items() if k != "Template"} == {p: {"Ref": p} for p in read}
+
+
+def test_the_deployment_names_this_templates_rest_api(source):
+    """Served.Template is the SHA-256 of the REST API resources: a template change to a method or
+    an authorizer changes it, so the new template version makes a new deployment too."""
+    assert source["Resources"]["RestDeployment"]["Properties"]["Served"]["Template"] == rest_api_revision(source)
+
+
+@pytest.mark.parametrize(
+    "change",
+    [{"SecretHeaderName": "x-edge-proof"}, {"AuthorizerResultTtlSeconds": "60"}, {"RequestIdentityHeader": "x-tenant"},
+     {**JWT}, {**VIEWER}, {"TenantUsagePlans": "true"}, {**MTLS}],
+)
+def test_a_changed_setting_changes_the_deployment(source, change):
+    """What makes CloudFormation update the custom resource, hence a new deployment."""
+    before = Resolved(source, {"LockdownMode": "header-secret", **REQUEST})
+    after = Resolved(source, {"LockdownMode": "header-secret", **REQUEST, **change})
+    served = lambda t: {k: t.text(v) for k, v in t.resources["RestDeployment"]["Properties"]["Served"].items()}  # noqa: E731
+    assert served(before) != served(after)
+
+
+def test_rest_deployer_role_deploys_only_this_api(deployed):
+    t = deployed["header-secret"]
+    granted = {(a, sub_text(st["Resource"]) if isinstance(st["Resource"], dict) else st["Resource"])
+               for st in role_statements(t, "RestDeployerRole") for a in as_list(st["Action"])}
+    assert granted == {
+        ("apigateway:POST", "arn:${AWS::Partition}:apigateway:${AWS::Region}::/restapis/${RestApi}/deployments"),
+        ("apigateway:DELETE", "arn:${AWS::Partition}:apigateway:${AWS::Region}::/restapis/${RestApi}/deployments/*"),
+        ("logs:CreateLogStream", "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:/aws/lambda/${AWS::StackName}-rest-deployer:*"),
+        ("logs:PutLogEvents", "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:/aws/lambda/${AWS::StackName}-rest-deployer:*"),
+        ("xray:PutTraceSegments", "*"), ("xray:PutTelemetryRecords", "*"),
+    }
 
 
 # ------------------------------------------------------------------ origin-mtls
@@ -803,7 +910,8 @@ def test_origin_mtls_reads_no_secret(deployed, case):
     for st in role_statements(t, role):
         for action in as_list(st["Action"]):
             services.setdefault(action.split(":")[0], []).append((action, st.get("Sid")))
-    expected = {"logs", "xray"} | ({"ssm", "kms"} if case.endswith("+request") else set())
+    expected = {"logs", "xray"} | ({"ssm", "kms"} if case.endswith("+request") else set()) | (
+        {"verifiedpermissions"} if case.endswith("+cedar") else set())
     assert set(services) == expected
     if "ssm" in services:
         assert services["ssm"] == [("ssm:GetParameter", "ReadTheRulesParameter")]
@@ -811,7 +919,7 @@ def test_origin_mtls_reads_no_secret(deployed, case):
     assert not [o for o in t.outputs if o.startswith("OriginSecret")]
 
 
-@pytest.mark.parametrize("case", ["origin-mtls+jwt", "origin-mtls+request"])
+@pytest.mark.parametrize("case", ["origin-mtls+jwt", "origin-mtls+cedar", "origin-mtls+request"])
 def test_origin_mtls_composed_caller_takes_both_apis_with_the_pin(deployed, case):
     t = deployed[case]
     http, rest, function = ROUTE_AUTHORIZERS[case]
@@ -849,7 +957,7 @@ def test_origin_mtls_conditions(source):
     for name in MTLS_RESOURCES:
         assert source["Resources"][name]["Condition"] == "IsOriginMtls", name
     for name in ("HttpApiOriginMtlsAuthorizer", "RestOriginMtlsAuthorizer", "HttpApiInvokesOriginMtlsAuthorizer",
-                 "RestInvokesOriginMtlsAuthorizer", "RestDeploymentOriginMtls"):
+                 "RestInvokesOriginMtlsAuthorizer"):
         assert source["Resources"][name]["Condition"] == "OriginMtlsWithoutCaller", name
     for name in ("OriginDomainRegionalName", "OriginDomainRegionalHostedZoneId", "DirectOriginUrl"):
         assert source["Outputs"][name]["Condition"] == "IsOriginMtls", name
@@ -961,7 +1069,8 @@ def test_secret_rotator_function_and_settings(deployed, case):
     assert fn["Runtime"] == "provided.al2023" and fn["Handler"] == "bootstrap"
     assert fn["Architectures"] == [{"Ref": "Architecture"}]
     assert fn["Timeout"] == 900
-    assert fn["ReservedConcurrentExecutions"] == 1
+    # Reserved concurrency only when asked for (AuthorizerReservedConcurrency): then 1, one rotation at a time.
+    assert "ReservedConcurrentExecutions" not in fn
     assert ref_target(fn["Role"]) == "SecretRotatorRole"
     assert sub_text(fn["FunctionName"]) == "${AWS::StackName}-secret-rotator"
     env = fn["Environment"]["Variables"]
@@ -1158,3 +1267,214 @@ def test_rule_refuses_a_changed_cache_ttl_with_the_default_wait(source, params, 
                        "to at least SecretCacheTtlSeconds + 30 (at most 840)."] if refused else [])
     # The modes without an origin secret do not care.
     assert Resolved(source, {**MTLS, **params}).failed_rules() == []
+
+
+# ------------------------------------------------------------------ cedar caller authorizer
+
+def test_cedar_parameters_and_defaults(source):
+    params = source["Parameters"]
+    assert params["CallerAuthorizer"]["AllowedValues"] == ["none", "jwt", "cedar", "request"]
+    assert params["PolicyStoreId"]["Default"] == ""
+    assert params["CedarGroupsClaim"]["Default"] == "cognito:groups"
+    assert params["CedarRefreshSeconds"]["Default"] == 300
+
+
+@pytest.mark.parametrize("case", ["header-secret+cedar", "api-key+cedar", "origin-mtls+cedar"])
+def test_cedar_settings_follow_their_parameters(source, case):
+    t = Resolved(sam_transform(source, {**CASES[case], "CedarGroupsClaim": "groups", "CedarRefreshSeconds": "60"}),
+                 {**CASES[case], "CedarGroupsClaim": "groups", "CedarRefreshSeconds": "60"})
+    env = t.resources["CedarAuthorizerFunction"]["Properties"]["Environment"]["Variables"]
+    assert (t.text(env["CEDAR_GROUPS_CLAIM"]), t.text(env["CEDAR_REFRESH_SECONDS"])) == ("groups", "60")
+    assert not [k for k in t.resources if k.startswith(("Jwt", "Request", "HttpApiJwt", "RestJwt"))]
+
+
+# ------------------------------------------------------------------ reserved concurrency
+
+AUTHORIZER_FUNCTIONS = ["HeaderSecretAuthorizerFunction", "JwtAuthorizerFunction", "RequestAuthorizerFunction", "CedarAuthorizerFunction"]
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_no_reserved_concurrency_by_default(deployed, case):
+    """Reserving 100 per authorizer and 10 for the backend fails on accounts with a low quota."""
+    t = deployed[case]
+    for name, fn in t.of_type("AWS::Lambda::Function").items():
+        assert "ReservedConcurrentExecutions" not in fn["Properties"], name
+
+
+@pytest.mark.parametrize("case", ["header-secret", "api-key+request", "header-secret+cedar", "origin-mtls+jwt"])
+def test_reserved_concurrency_when_asked_for(source, case):
+    params = {**CASES[case], "AuthorizerReservedConcurrency": "40"}
+    t = Resolved(sam_transform(source, params), params)
+    reserved = {name: t.text(fn["Properties"]["ReservedConcurrentExecutions"])
+                for name, fn in t.of_type("AWS::Lambda::Function").items() if "ReservedConcurrentExecutions" in fn["Properties"]}
+    expected = {name: "40" for name in AUTHORIZER_FUNCTIONS if name in t.resources}
+    if "SecretRotatorFunction" in t.resources:
+        expected["SecretRotatorFunction"] = "1"
+    assert reserved == expected
+
+
+@pytest.mark.parametrize("value, accepted", [("none", True), ("1", True), ("40", True), ("99999", True),
+                                             ("0", False), ("-1", False), ("100000", False), ("", False)])
+def test_reserved_concurrency_parameter_pattern(source, value, accepted):
+    assert bool(re.fullmatch(source["Parameters"]["AuthorizerReservedConcurrency"]["AllowedPattern"], value)) is accepted
+
+
+# ------------------------------------------------------------------ per-tenant usage plans
+
+USAGE = {"TenantUsagePlans": "true"}
+USAGE_CASES = {
+    "header-secret+request+usage": {"LockdownMode": "header-secret", **REQUEST, **USAGE},
+    "header-secret+request+viewer+usage": {"LockdownMode": "header-secret", **REQUEST, **VIEWER, **USAGE},
+    "origin-mtls+request+usage": {**MTLS, **REQUEST, **USAGE},
+}
+
+
+@pytest.mark.parametrize("case", USAGE_CASES)
+def test_tenant_usage_plans_take_the_key_from_the_request_authorizer(source, case):
+    params = USAGE_CASES[case]
+    t = Resolved(sam_transform(source, params), params)
+    assert t.failed_rules() == []
+    assert t.resources["RestApi"]["Properties"]["ApiKeySourceType"] == "AUTHORIZER"
+    for method in t.of_type("AWS::ApiGateway::Method").values():
+        assert method["Properties"]["ApiKeyRequired"] is True
+        assert ref_target(method["Properties"]["AuthorizerId"]) == "RestRequestAuthorizer"
+    plan = t.resources["TenantUsagePlan"]["Properties"]
+    assert [(ref_target(s["ApiId"]), ref_target(s["Stage"])) for s in plan["ApiStages"]] == [("RestApi", "RestStage")]
+    assert plan["Throttle"] == {"BurstLimit": 50, "RateLimit": 20}
+    assert ref_target(t.outputs["TenantUsagePlanId"]["Value"]) == "TenantUsagePlan"
+    # No key of the stack's own: every tenant brings its usageIdentifierKey.
+    assert not t.of_type("AWS::ApiGateway::ApiKey")
+    # Switching the key source and ApiKeyRequired makes a new snapshot (TenantUsagePlans is served).
+    assert t.text(t.resources["RestDeployment"]["Properties"]["Served"]["TenantUsagePlans"]) == "true"
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_without_tenant_usage_plans_the_key_stays_in_the_header(deployed, case):
+    t = deployed[case]
+    assert t.resources["RestApi"]["Properties"]["ApiKeySourceType"] == "HEADER"
+    assert "TenantUsagePlan" not in t.resources and "TenantUsagePlanId" not in t.outputs
+
+
+@pytest.mark.parametrize(
+    "params, refused",
+    [
+        ({"LockdownMode": "api-key", **REQUEST, **USAGE}, "TenantUsagePlans needs LockdownMode header-secret or origin-mtls"),
+        ({"LockdownMode": "header-secret", **JWT, **USAGE}, "TenantUsagePlans needs CallerAuthorizer request"),
+        ({"LockdownMode": "header-secret", **USAGE}, "TenantUsagePlans needs CallerAuthorizer request"),
+    ],
+)
+def test_tenant_usage_plans_rule(source, params, refused):
+    assert any(f.startswith(refused) for f in Resolved(source, params).failed_rules())
+
+
+# ------------------------------------------------------------------ deploy defaults
+
+def test_samconfig_passes_no_mode_on_redeploy():
+    """SAM keeps a stack's previous parameter values when they are omitted; a LockdownMode in
+    samconfig.toml's deploy defaults would switch an api-key stack back on every `sam deploy`."""
+    config = tomllib.loads((SAM_DIR / "samconfig.toml").read_text())
+    overrides = config["default"]["deploy"]["parameters"].get("parameter_overrides", "")
+    assert "LockdownMode" not in overrides and "CallerAuthorizer" not in overrides
+
+
+# ------------------------------------------------------------------ outputs a user needs after deploy
+
+@pytest.mark.parametrize("case", CASES)
+def test_outputs_prove_the_lockdown(deployed, case):
+    """The distribution's id and domain, the API URLs, and the two curl commands of the proof."""
+    out = {name: o["Value"] for name, o in deployed[case].outputs.items()}
+    assert out["DistributionId"] == {"Ref": "Distribution"}
+    assert sub_text(out["CloudFrontUrl"]) == "https://${Distribution.DomainName}"
+    assert sub_text(out["RestApiUrl"]) == "https://${Distribution.DomainName}/rest/"
+    assert sub_text(out["CheckThroughCloudFront"]) == (
+        "curl -s -o /dev/null -w '%{http_code} ' https://${Distribution.DomainName}/ https://${Distribution.DomainName}/rest/")
+    assert sub_text(out["CheckDirectRefused"]) == (
+        "curl -s -o /dev/null -w '%{http_code} ' https://${HttpApi}.execute-api.${AWS::Region}.amazonaws.com/ "
+        "https://${RestApi}.execute-api.${AWS::Region}.amazonaws.com/rest/")
+
+
+# ------------------------------------------------------------------ web ACL
+
+WEB_ACL = "arn:aws:wafv2:us-east-1:123456789012:global/webacl/portcullis-edge-web-acl/a1b2c3d4-5678-90ab-cdef-0123456789ab"
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_no_web_acl_unless_given(deployed, case):
+    assert "WebACLId" not in deployed[case].resources["Distribution"]["Properties"]["DistributionConfig"]
+
+
+def test_the_distribution_takes_the_web_acl(source):
+    params = {"LockdownMode": "header-secret", "WebAclArn": WEB_ACL}
+    t = Resolved(sam_transform(source, params), params)
+    assert t.text(t.resources["Distribution"]["Properties"]["DistributionConfig"]["WebACLId"]) == WEB_ACL
+
+
+@pytest.mark.parametrize("arn, accepted", [
+    ("", True), (WEB_ACL, True),
+    # A regional web ACL cannot front CloudFront; nor can a classic WAF id.
+    (WEB_ACL.replace("us-east-1", "eu-west-1").replace("global/", "regional/"), False),
+    ("a1b2c3d4-5678-90ab-cdef-0123456789ab", False),
+])
+def test_web_acl_parameter_pattern(source, arn, accepted):
+    assert bool(re.fullmatch(source["Parameters"]["WebAclArn"]["AllowedPattern"], arn)) is accepted
+
+
+def test_edge_stack_creates_a_web_acl_only_when_asked(edge):
+    source, default = edge
+    assert not default.of_type("AWS::WAFv2::WebACL") and "WebAclArn" not in default.outputs
+    t = Resolved(sam_transform(source, {"CreateWebAcl": "true"}), {"CreateWebAcl": "true"})
+    acl = t.resources["WebAcl"]["Properties"]
+    assert acl["Scope"] == "CLOUDFRONT" and acl["DefaultAction"] == {"Allow": {}}
+    rules = [(r["Priority"], r["Name"], r["Statement"]) for r in acl["Rules"]]
+    assert rules == [
+        (0, "aws-common", {"ManagedRuleGroupStatement": {"VendorName": "AWS", "Name": "AWSManagedRulesCommonRuleSet"}}),
+        (1, "aws-known-bad-inputs", {"ManagedRuleGroupStatement": {"VendorName": "AWS", "Name": "AWSManagedRulesKnownBadInputsRuleSet"}}),
+        (2, "aws-ip-reputation", {"ManagedRuleGroupStatement": {"VendorName": "AWS", "Name": "AWSManagedRulesAmazonIpReputationList"}}),
+        (3, "rate-per-ip", {"RateBasedStatement": {"Limit": {"Ref": "WebAclRateLimit"}, "AggregateKeyType": "IP"}}),
+    ]
+    assert t.value({"Ref": "WebAclRateLimit"}) == "2000"
+    assert acl["Rules"][3]["Action"] == {"Block": {}}
+    assert all(r["OverrideAction"] == {"None": {}} for r in acl["Rules"][:3])
+    assert t.outputs["WebAclArn"]["Value"] == {"Fn::GetAtt": ["WebAcl", "Arn"]}
+
+
+# ------------------------------------------------------------------ decision metrics: alarms, dashboard
+
+DENY_QUERY = """SELECT SUM(Decisions) FROM SCHEMA("portcullis", decision, "function") WHERE decision = 'deny'"""
+ERROR_QUERY = """SELECT SUM(Decisions) FROM SCHEMA("portcullis", decision, "function") WHERE decision = 'error'"""
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_alarms_on_denies_and_errors(deployed, case):
+    """Metrics Insights over the EMF metric every authorizer emits (function + decision)."""
+    t = deployed[case]
+    alarms = t.of_type("AWS::CloudWatch::Alarm")
+    assert set(alarms) == {"DenyAlarm", "ErrorAlarm"}
+    for name, query, threshold in (("DenyAlarm", DENY_QUERY, "100"), ("ErrorAlarm", ERROR_QUERY, "1")):
+        props = alarms[name]["Properties"]
+        ((metric),) = props["Metrics"]
+        assert t.text(metric["Expression"]) == query and metric["Period"] == 300 and metric["ReturnData"] is True
+        assert str(t.value(props["Threshold"])) == threshold
+        assert props["ComparisonOperator"] == "GreaterThanOrEqualToThreshold" and props["EvaluationPeriods"] == 1
+        assert props["TreatMissingData"] == "notBreaching"
+
+
+def test_dashboard_shows_the_decisions_and_the_alarms(deployed):
+    t = deployed["header-secret"]
+    body, variables = t.resources["DecisionsDashboard"]["Properties"]["DashboardBody"]["Fn::Sub"]
+    assert variables == {"Ns": {"Ref": "MetricsNamespace"}, "Deny": {"Fn::GetAtt": ["DenyAlarm", "Arn"]},
+                         "Error": {"Fn::GetAtt": ["ErrorAlarm", "Arn"]}}
+    widgets = json.loads(body.replace("${Ns}", "portcullis"))["widgets"]
+    queries = [w["properties"]["metrics"][0][0]["expression"] for w in widgets if w["type"] == "metric"]
+    assert queries == [
+        'SELECT SUM(Decisions) FROM SCHEMA("portcullis", decision, "function") GROUP BY decision',
+        """SELECT SUM(Decisions) FROM SCHEMA("portcullis", decision, "function", reason) WHERE decision != 'allow' GROUP BY "function", reason""",
+    ]
+    assert [w["properties"]["alarms"] for w in widgets if w["type"] == "alarm"] == [["${Deny}", "${Error}"]]
+    assert t.outputs["DecisionsDashboardName"]["Value"] == {"Ref": "DecisionsDashboard"}
+
+
+def test_no_alarms_without_metrics(source):
+    t = Resolved(source, {"LockdownMode": "header-secret", "MetricsNamespace": ""})
+    assert not t.of_type("AWS::CloudWatch::Alarm") and not t.of_type("AWS::CloudWatch::Dashboard")
+    assert "DecisionsDashboardName" not in t.outputs

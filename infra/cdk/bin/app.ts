@@ -6,6 +6,10 @@
 // rulesParameter (api-key mode: adds PortcullisApiKeyRequest with the request-authorizer; header-secret
 //   mode: adds PortcullisHeaderSecretRequest, and PortcullisHeaderSecretRequestViewer, which also
 //   trusts CloudFront's viewer headers for tenant CIDR and certificate rules),
+// policyStoreId (with jwtIssuer / jwtAudience): the cedar-authorizer - PortcullisHeaderSecretCedar,
+//   PortcullisApiKeyCedar (REST API) and, with origin-mtls, PortcullisOriginMtlsCedar,
+// rulesParameter with header-secret mode also adds PortcullisHeaderSecretRequestUsage (tenant usage plans),
+// authorizerReservedConcurrency (default none: no reserved concurrency), webAclArn (a CLOUDFRONT web ACL; default none),
 // jwtIssuer / rulesParameter with origin-mtls mode: PortcullisOriginMtlsJwt / PortcullisOriginMtlsRequest, the caller
 //   authorizer pinning CloudFront's certificate on both APIs,
 // origin-mtls mode (all required): originDomainName, originDomainCertificateArn (this region),
@@ -38,6 +42,16 @@ const stackNames: Record<LockdownMode, string> = {
 const metricsNamespace = ctx('metricsNamespace');
 const jwtCaller = (): CallerAuthorizer | undefined => (ctx('jwtIssuer')
   ? { kind: 'jwt', issuer: ctx('jwtIssuer')!, audience: (ctx('jwtAudience') ?? '').split(',').filter((a) => a) }
+  : undefined);
+const cedarCaller = (): CallerAuthorizer | undefined => (ctx('policyStoreId') && ctx('jwtIssuer')
+  ? {
+    kind: 'cedar',
+    issuer: ctx('jwtIssuer')!,
+    audience: (ctx('jwtAudience') ?? '').split(',').filter((a) => a),
+    policyStoreId: ctx('policyStoreId')!,
+    groupsClaim: ctx('cedarGroupsClaim'),
+    refresh: ctx('cedarRefreshSeconds') === undefined ? undefined : Duration.seconds(Number(ctx('cedarRefreshSeconds'))),
+  }
   : undefined);
 const requestCaller = (): CallerAuthorizer | undefined => (ctx('rulesParameter')
   ? { kind: 'request', rulesParameterName: ctx('rulesParameter')! }
@@ -73,6 +87,8 @@ const stack = (id: string, description: string, api: LockedDownApiProps) => new 
     architecture,
     cargoProfile: ctx('cargoProfile'),
     metricsNamespace,
+    webAclArn: ctx('webAclArn'),
+    authorizerReservedConcurrency: ctx('authorizerReservedConcurrency') === undefined ? undefined : Number(ctx('authorizerReservedConcurrency')),
     originSecretRotation: api.mode === 'header-secret' || api.mode === 'api-key' ? originSecretRotation : undefined,
     ...api,
   },
@@ -103,14 +119,27 @@ for (const mode of modes) {
 // secret on both APIs (one function checks both), origin-mtls mode with the pinned certificate;
 // api-key mode runs them on the REST API.
 const jwt = jwtCaller();
+const cedar = cedarCaller();
 const request = requestCaller();
 if (modes.includes('header-secret') && jwt) {
   stack('PortcullisHeaderSecretJwt', 'header-secret + jwt authorizer', { mode: 'header-secret', callerAuthorizer: jwt });
+}
+if (modes.includes('header-secret') && cedar) {
+  stack('PortcullisHeaderSecretCedar', 'header-secret + cedar authorizer', { mode: 'header-secret', callerAuthorizer: cedar });
+}
+if (modes.includes('api-key') && cedar) {
+  stack('PortcullisApiKeyCedar', 'api-key + cedar authorizer', { mode: 'api-key', callerAuthorizer: cedar });
+}
+if (modes.includes('origin-mtls') && cedar) {
+  stack('PortcullisOriginMtlsCedar', 'origin-mtls + cedar authorizer', { mode: 'origin-mtls', callerAuthorizer: cedar, originMtls: originMtls() });
 }
 if (modes.includes('header-secret') && request) {
   stack('PortcullisHeaderSecretRequest', 'header-secret + request authorizer', { mode: 'header-secret', callerAuthorizer: request });
   stack('PortcullisHeaderSecretRequestViewer', 'header-secret + request authorizer, CloudFront viewer headers', {
     mode: 'header-secret', callerAuthorizer: request, trustCloudFrontViewerHeaders: true,
+  });
+  stack('PortcullisHeaderSecretRequestUsage', 'header-secret + request authorizer, tenant usage plans', {
+    mode: 'header-secret', callerAuthorizer: request, tenantUsagePlans: true,
   });
 }
 if (modes.includes('origin-mtls') && jwt) {

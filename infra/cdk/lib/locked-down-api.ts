@@ -6,6 +6,7 @@ import * as apigwv2Authorizers from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import * as apigwv2Integrations from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as origins from 'aws-cdk-lib/aws-cloudfront-origins';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -67,7 +68,21 @@ export interface RequestCallerAuthorizer {
   readonly identityHeader?: string;
 }
 
-export type CallerAuthorizer = JwtCallerAuthorizer | RequestCallerAuthorizer;
+/**
+ * The cedar-authorizer for callers: the caller's JWT (the jwt-authorizer's JWT_* settings), then the
+ * Cedar policies of a Verified Permissions policy store, evaluated in-process for every route.
+ */
+export interface CedarCallerAuthorizer extends Omit<JwtCallerAuthorizer, 'kind'> {
+  readonly kind: 'cedar';
+  /** CEDAR_POLICY_STORE_ID: the policy store whose policies and schema the function reads. */
+  readonly policyStoreId: string;
+  /** CEDAR_GROUPS_CLAIM: the JWT claim listing the caller's groups. Default cognito:groups. */
+  readonly groupsClaim?: string;
+  /** CEDAR_REFRESH_SECONDS: how often the policies and schema are re-read (1 s-1 day). Default 5 minutes. */
+  readonly refresh?: Duration;
+}
+
+export type CallerAuthorizer = JwtCallerAuthorizer | CedarCallerAuthorizer | RequestCallerAuthorizer;
 
 /**
  * Automatic rotation of the origin secret by the secret-rotator (header-secret and api-key modes,
@@ -135,6 +150,30 @@ export interface LockedDownApiProps {
   readonly trustCloudFrontViewerHeaders?: boolean;
   /** METRICS_NAMESPACE of every authorizer (CloudWatch EMF decision metrics). Default portcullis; '' turns them off. */
   readonly metricsNamespace?: string;
+  /**
+   * With metrics on: the deny alarm fires at this many denied requests within 5 minutes. Default 100.
+   * The error alarm fires on any error decision.
+   */
+  readonly denyAlarmThreshold?: number;
+  /**
+   * Reserved concurrency of each authorizer function (its ceiling and guarantee); the secret-rotator
+   * then reserves 1. Default none: Lambda keeps 10 of the account's concurrency unreserved, so
+   * new accounts (a quota of 10) can reserve nothing, and 100 per function fails on small quotas.
+   */
+  readonly authorizerReservedConcurrency?: number;
+  /**
+   * header-secret or origin-mtls + the request caller authorizer only: the REST API takes its API
+   * key from the authorizer (each tenant's usageIdentifierKey, ApiKeySourceType AUTHORIZER) and every
+   * method requires one, so each tenant is metered by the usage plan holding its key
+   * (`tenantUsagePlan`, the default plan). Default false.
+   */
+  readonly tenantUsagePlans?: boolean;
+  /**
+   * ARN of a WAF web ACL (scope CLOUDFRONT, in us-east-1) for the distribution, the only public
+   * entry. Default none. The SAM edge stack (infra/sam/edge.yaml, CreateWebAcl=true) makes one with
+   * AWS managed rule groups and a per-IP rate rule.
+   */
+  readonly webAclArn?: string;
   /** sigv4: the packaged edge signer. Default: target/edge/origin-signer.zip (`make edge-package`). */
   readonly originSignerCode?: lambda.Code;
 }
@@ -147,6 +186,10 @@ export const CLOUDFRONT_VIEWER_HEADERS = [
   'CloudFront-Viewer-Cert-Present', 'CloudFront-Viewer-Cert-Sha256', 'CloudFront-Viewer-Cert-Serial-Number',
   'CloudFront-Viewer-Cert-Subject', 'CloudFront-Viewer-Cert-Issuer', 'CloudFront-Viewer-Cert-Validity',
 ];
+/** The REST authorizer's construct id per caller authorizer. */
+const REST_AUTHORIZER_IDS: Record<CallerAuthorizer['kind'], string> = {
+  jwt: 'RestJwtAuthorizer', cedar: 'RestCedarAuthorizer', request: 'RestRequestAuthorizer',
+};
 /** Stage name of the REST API = the CloudFront path prefix routed to it. */
 export const REST_STAGE = 'rest';
 
@@ -169,6 +212,10 @@ export class LockedDownApi extends Construct {
   /** The mutual TLS custom domain both APIs are mapped onto - origin-mtls mode. */
   readonly originDomain?: apigw.DomainName;
   readonly originSignerFunction?: cloudfront.experimental.EdgeFunction;
+  /** The decisions dashboard (with the deny and error alarms) - when metrics are on. */
+  readonly decisionsDashboard?: cloudwatch.CfnDashboard;
+  /** The default usage plan of the tenants' keys - tenantUsagePlans. */
+  readonly tenantUsagePlan?: apigw.UsagePlan;
 
   constructor(scope: Construct, id: string, props: LockedDownApiProps) {
     super(scope, id);
@@ -182,6 +229,19 @@ export class LockedDownApi extends Construct {
     if (trustViewerHeaders && (mode !== 'header-secret' || caller?.kind !== 'request')) {
       throw new Error('trustCloudFrontViewerHeaders needs mode header-secret (the origin secret proves the headers come from CloudFront) '
         + 'and the request caller authorizer (tenant CIDR and certificate rules read them)');
+    }
+    const tenantUsagePlans = props.tenantUsagePlans ?? false;
+    if (tenantUsagePlans && (caller?.kind !== 'request' || (mode !== 'header-secret' && mode !== 'origin-mtls'))) {
+      throw new Error('tenantUsagePlans needs the request caller authorizer (its tenants\' usageIdentifierKey is the key) '
+        + 'and mode header-secret or origin-mtls (api-key mode keeps CloudFront\'s key in the header)');
+    }
+    const reserved = props.authorizerReservedConcurrency;
+    if (reserved !== undefined && !Token.isUnresolved(reserved) && (!Number.isInteger(reserved) || reserved < 1)) {
+      throw new Error('authorizerReservedConcurrency must be a whole number of at least 1 (leave it unset for none)');
+    }
+    if (props.webAclArn && !Token.isUnresolved(props.webAclArn)
+      && !/^arn:aws[a-z-]*:wafv2:us-east-1:\d{12}:global\/webacl\/[A-Za-z0-9_-]{1,128}\/[a-f0-9-]{36}$/.test(props.webAclArn)) {
+      throw new Error('webAclArn must be a WAFv2 web ACL with scope CLOUDFRONT (arn:aws:wafv2:us-east-1:<account>:global/webacl/<name>/<id>)');
     }
     const usesOriginSecret = mode === 'header-secret' || mode === 'api-key';
     if (props.originSecretRotation && !usesOriginSecret) {
@@ -223,11 +283,14 @@ export class LockedDownApi extends Construct {
         memorySize: 128,
         timeout: options?.timeout ?? Duration.seconds(5),
         tracing: lambda.Tracing.ACTIVE,
-        reservedConcurrentExecutions: options?.reservedConcurrentExecutions ?? 100,
+        reservedConcurrentExecutions: reserved === undefined ? undefined : (options?.reservedConcurrentExecutions ?? reserved),
         loggingFormat: lambda.LoggingFormat.JSON,
         environment,
       });
       const group = this.grantLogs(fid, fn, role, options?.logsComment);
+      if (reserved === undefined) {
+        checkovSkip(fn, [['CKV_AWS_115', 'Reserved concurrency is opt-in (authorizerReservedConcurrency): it fails to deploy on accounts with a low concurrency quota.']]);
+      }
       checkovSkip(fn, options?.checkovSkips ?? [
         ['CKV_AWS_116', 'Invoked synchronously by API Gateway; a dead-letter queue never receives anything.'],
         ['CKV_AWS_117', 'Reaches only public AWS endpoints (SSM, Secrets Manager) or the issuer\'s JWKS; a VPC would add NAT without reducing exposure.'],
@@ -317,7 +380,7 @@ export class LockedDownApi extends Construct {
         generateSecretString: { passwordLength: 40, excludePunctuation: true },
       });
       acknowledge(this.apiKeySecret, [
-        { id: 'AwsSolutions-SMG4', reason: 'The key value is bound to the API Gateway key; rotate by adding a second key to the usage plan (docs/infra.md).' },
+        { id: 'AwsSolutions-SMG4', reason: 'The key value is bound to the API Gateway key; rotate by adding a second key to the usage plan (docs/deploy.md).' },
       ]);
     }
     // CloudFront sends AWSCURRENT. A rotation switches the header itself (the rotator); a later
@@ -397,7 +460,9 @@ export class LockedDownApi extends Construct {
     this.restApi = new apigw.RestApi(this, 'RestApi', {
       description: 'portcullis REST API - reachable only through CloudFront',
       endpointTypes: [apigw.EndpointType.REGIONAL],
-      apiKeySourceType: apigw.ApiKeySourceType.HEADER,
+      // The usage-plan key: CloudFront's x-api-key header (api-key mode), or each tenant's
+      // usageIdentifierKey from the request authorizer (tenantUsagePlans).
+      apiKeySourceType: tenantUsagePlans ? apigw.ApiKeySourceType.AUTHORIZER : apigw.ApiKeySourceType.HEADER,
       cloudWatchRole: false,
       // origin-mtls: the only way in is the custom domain (CDK redeploys the stage on the change).
       disableExecuteApiEndpoint: mode === 'origin-mtls' ? true : undefined,
@@ -431,10 +496,10 @@ export class LockedDownApi extends Construct {
       (authorizer.node.defaultChild as apigw.CfnAuthorizer).addPropertyDeletionOverride('IdentitySource');
       restMethodOptions = { authorizer };
     } else {
-      const authorizer = callerFn && new apigw.RequestAuthorizer(this, caller!.kind === 'jwt' ? 'RestJwtAuthorizer' : 'RestRequestAuthorizer', {
+      const authorizer = callerFn && new apigw.RequestAuthorizer(this, REST_AUTHORIZER_IDS[caller!.kind], {
         authorizerName: caller!.kind,
         handler: callerFn.fn,
-        // jwt: the policy covers every route the token may use, so no route in the key.
+        // jwt, cedar: the policy covers every route the token may use, so no route in the key.
         // request: tenant rules grant routes, the method and resource are part of the key.
         identitySources: [
           ...callerHeaders.map((h) => apigw.IdentitySource.header(h)),
@@ -442,7 +507,7 @@ export class LockedDownApi extends Construct {
         ],
         resultsCacheTtl: resultTtl,
       });
-      restMethodOptions = { apiKeyRequired: mode === 'api-key', authorizer };
+      restMethodOptions = { apiKeyRequired: mode === 'api-key' || tenantUsagePlans, authorizer };
     }
     // ES2000 (access log setting), as CKV_AWS_76 below: needs the account-wide CloudWatch role.
     cfnLintIgnore(this.restApi.deploymentStage, ['ES2000']);
@@ -464,6 +529,14 @@ export class LockedDownApi extends Construct {
         apiStages: [{ api: this.restApi, stage: this.restApi.deploymentStage }],
       });
       plan.addApiKey(key);
+    }
+    if (tenantUsagePlans) {
+      // The default home of tenants' keys (an API key whose value is the tenant's usageIdentifierKey).
+      this.tenantUsagePlan = this.restApi.addUsagePlan('TenantPlan', {
+        description: 'portcullis - default plan of the tenants\' usage keys (usageIdentifierKey of the request authorizer\'s rules)',
+        throttle: { burstLimit: 50, rateLimit: 20 },
+        apiStages: [{ api: this.restApi, stage: this.restApi.deploymentStage }],
+      });
     }
 
     // ------------------------------------------------------------ origin-mtls: the custom domain
@@ -537,6 +610,7 @@ export class LockedDownApi extends Construct {
       comment: `portcullis ${id} (${mode})`,
       priceClass: cloudfront.PriceClass.PRICE_CLASS_100,
       httpVersion: cloudfront.HttpVersion.HTTP2_AND_3,
+      webAclId: props.webAclArn,
       defaultBehavior: behavior(new origins.HttpOrigin(originDomainName(this.httpApi.apiId), {
         originSslProtocols: [cloudfront.OriginSslPolicy.TLS_V1_2],
         protocolPolicy: cloudfront.OriginProtocolPolicy.HTTPS_ONLY,
@@ -602,7 +676,8 @@ export class LockedDownApi extends Construct {
       }, {
         // Waits for the authorizers and for CloudFront's deployment within a step.
         timeout: Duration.seconds(900),
-        // One rotation of one secret at a time; Secrets Manager runs the steps one after the other.
+        // Secrets Manager runs the steps one after the other; with reserved concurrency asked for,
+        // one rotation at a time is also enforced.
         reservedConcurrentExecutions: 1,
         checkovSkips: [
           ['CKV_AWS_116', 'Invoked synchronously by Secrets Manager, once per rotation step; a failed step fails the rotation, which Secrets Manager retries - a dead-letter queue would never receive anything.'],
@@ -632,14 +707,17 @@ export class LockedDownApi extends Construct {
       // Secrets Manager checks it may invoke the function when the schedule is created.
       schedule.node.addDependency(invoke);
     }
+    if (metricsNamespace) {
+      this.decisionsDashboard = this.decisionAlarms(metricsNamespace, props.denyAlarmThreshold ?? 100);
+    }
     checkovSkip(this.distribution, [
-      ['CKV_AWS_68', 'The web ACL is the operator\'s choice (rules, cost); pass webAclId - docs/infra.md.'],
+      ['CKV_AWS_68', 'The web ACL is optional (webAclArn; the SAM edge stack makes one) - docs/deploy.md, "Web ACL".'],
       ['CKV_AWS_86', 'Standard logs need a bucket with ACLs the operator owns; enable them on the distribution or use real-time logs.'],
       ['CKV_AWS_174', 'The default *.cloudfront.net certificate pins the viewer security policy; with a custom domain set minimumProtocolVersion TLS_V1_2_2021.'],
     ]);
     acknowledge(this.distribution, [
       { id: 'AwsSolutions-CFR1', reason: 'Geo restriction is a business decision, not part of the lock-down.' },
-      { id: 'AwsSolutions-CFR2', reason: 'The web ACL is the operator\'s choice (rules, cost); pass webAclId to the distribution - docs/infra.md.' },
+      { id: 'AwsSolutions-CFR2', reason: 'The web ACL is optional (webAclArn; the SAM edge stack makes one with AWS managed rules and a rate rule) - docs/deploy.md, "Web ACL".' },
       { id: 'AwsSolutions-CFR3', reason: 'Standard logs need a bucket with ACLs the operator owns; enable them on the distribution or use real-time logs.' },
       { id: 'AwsSolutions-CFR4', reason: 'The default *.cloudfront.net certificate pins the viewer security policy; with a custom domain set minimumProtocolVersion TLS_V1_2_2021.' },
     ]);
@@ -650,6 +728,41 @@ export class LockedDownApi extends Construct {
       { id: 'AwsSolutions-APIG6', reason: 'Execution logging needs the same account-wide API Gateway CloudWatch role (see APIG1).' },
       { id: 'AwsSolutions-COG4', reason: 'Callers are authorized by the portcullis Lambda authorizers or IAM, not a Cognito user pool authorizer.' },
     ]);
+  }
+
+  /**
+   * Alarms on denies and errors and a dashboard: Metrics Insights queries over the EMF metric
+   * every authorizer emits (Decisions by function + decision), so no per-function wiring.
+   */
+  private decisionAlarms(namespace: string, denyThreshold: number): cloudwatch.CfnDashboard {
+    const stackName = Stack.of(this).stackName;
+    const query = (where: string) => `SELECT SUM(Decisions) FROM SCHEMA("${namespace}", decision, "function") ${where}`;
+    const alarm = (id: string, decision: string, plural: string, threshold: number, description: string) => new cloudwatch.CfnAlarm(this, id, {
+      alarmName: `${stackName}-${plural}`,
+      alarmDescription: `portcullis ${stackName} - ${description}`,
+      metrics: [{ id: plural, expression: query(`WHERE decision = '${decision}'`), period: 300, returnData: true }],
+      comparisonOperator: 'GreaterThanOrEqualToThreshold',
+      threshold,
+      evaluationPeriods: 1,
+      treatMissingData: 'notBreaching',
+    });
+    const deny = alarm('DenyAlarm', 'deny', 'denies', denyThreshold, `the authorizers denied ${denyThreshold} requests or more within 5 minutes.`);
+    const error = alarm('ErrorAlarm', 'error', 'errors', 1, 'an authorizer answered with an error (500; a secret, JWKS or policy store unreachable).');
+    const widget = (x: number, title: string, expression: string) => ({
+      type: 'metric', x, y: 0, width: 12, height: 6,
+      properties: { title, region: Aws.REGION, stat: 'Sum', period: 300, metrics: [[{ expression, id: x === 0 ? 'd' : 'r' }]] },
+    });
+    return new cloudwatch.CfnDashboard(this, 'DecisionsDashboard', {
+      dashboardName: `${stackName}-decisions`,
+      dashboardBody: Stack.of(this).toJsonString({
+        widgets: [
+          widget(0, 'Decisions by decision', query('GROUP BY decision')),
+          widget(12, 'Denies and errors by function and reason',
+            `SELECT SUM(Decisions) FROM SCHEMA("${namespace}", decision, "function", reason) WHERE decision != 'allow' GROUP BY "function", reason`),
+          { type: 'alarm', x: 0, y: 6, width: 24, height: 3, properties: { title: 'Alarms', alarms: [deny.attrArn, error.attrArn] } },
+        ],
+      }),
+    });
   }
 
   /**
@@ -698,7 +811,6 @@ export class LockedDownApi extends Construct {
       memorySize: 128,
       timeout: Duration.seconds(5),
       tracing: lambda.Tracing.ACTIVE,
-      reservedConcurrentExecutions: 10,
       loggingFormat: lambda.LoggingFormat.JSON,
       code: lambda.Code.fromInline([
         'import json',
@@ -712,6 +824,7 @@ export class LockedDownApi extends Construct {
     checkovSkip(fn, [
       ['CKV_AWS_116', 'Invoked synchronously by API Gateway; a dead-letter queue never receives anything.'],
       ['CKV_AWS_117', 'Sample backend with no network dependencies.'],
+      ['CKV_AWS_115', 'Sample backend; reserved concurrency fails to deploy on low-quota accounts (docs/deploy.md) - set it on your service.'],
     ]);
     return fn;
   }
@@ -746,23 +859,35 @@ export class LockedDownApi extends Construct {
     proof: OriginProof | undefined,
   ): { fn: lambda.Function; credentialHeader: string } {
     const stack = Stack.of(this);
-    if (caller.kind === 'jwt') {
+    if (caller.kind === 'jwt' || caller.kind === 'cedar') {
       if (caller.audience.length === 0) {
-        throw new Error('the jwt caller authorizer needs at least one audience (JWT_AUDIENCE)');
+        throw new Error(`the ${caller.kind} caller authorizer needs at least one audience (JWT_AUDIENCE)`);
       }
       const env: Record<string, string> = {
         JWT_ISSUER: caller.issuer,
         JWT_AUDIENCE: caller.audience.join(','),
         JWT_ALGORITHMS: (caller.algorithms ?? ['RS256']).join(','),
         ...(caller.jwksUri ? { JWT_JWKS_URI: caller.jwksUri } : {}),
+        ...(caller.kind === 'cedar' ? this.cedarSettings(caller) : {}),
         ...shared,
       };
-      const role = this.lambdaRole('JwtAuthorizerRole');
+      const id = caller.kind === 'jwt' ? 'JwtAuthorizer' : 'CedarAuthorizer';
+      const role = this.lambdaRole(`${id}Role`);
       if (proof) {
         this.grantOriginSecret(role, proof);
       }
+      if (caller.kind === 'cedar') {
+        // The policies and the schema of this one policy store, evaluated in-process (Service
+        // Authorization Reference: resource type policy-store, no region in its ARN). BatchGetPolicy
+        // has no IAM action of its own: GetPolicy authorizes it.
+        role.addToPolicy(new iam.PolicyStatement({
+          sid: 'ReadThePolicyStore',
+          actions: ['verifiedpermissions:ListPolicies', 'verifiedpermissions:GetPolicy', 'verifiedpermissions:GetSchema'],
+          resources: [stack.formatArn({ service: 'verifiedpermissions', region: '', resource: 'policy-store', resourceName: caller.policyStoreId })],
+        }));
+      }
       // JWT_TOKEN_SOURCES stays at its default, header:authorization.
-      return { fn: rustFunction('JwtAuthorizer', 'jwt-authorizer', role, env).fn, credentialHeader: 'Authorization' };
+      return { fn: rustFunction(id, `${caller.kind}-authorizer`, role, env).fn, credentialHeader: 'Authorization' };
     }
     const role = this.lambdaRole('RequestAuthorizerRole');
     role.addToPolicy(new iam.PolicyStatement({
@@ -791,6 +916,22 @@ export class LockedDownApi extends Construct {
       ...shared,
     }).fn;
     return { fn, credentialHeader: identityHeader };
+  }
+
+  /** The cedar-authorizer's own settings (CEDAR_*), checked where they are known at synth time. */
+  private cedarSettings(caller: CedarCallerAuthorizer): Record<string, string> {
+    if (!Token.isUnresolved(caller.policyStoreId) && !/^[A-Za-z0-9_-]{1,200}$/.test(caller.policyStoreId)) {
+      throw new Error('the cedar caller authorizer needs policyStoreId, a Verified Permissions policy store id (letters, digits, - and _)');
+    }
+    const refresh = (caller.refresh ?? Duration.minutes(5)).toSeconds();
+    if (!Token.isUnresolved(refresh) && (refresh < 1 || refresh > 86400)) {
+      throw new Error('the cedar caller authorizer\'s refresh must be from 1 s to 1 day (CEDAR_REFRESH_SECONDS)');
+    }
+    return {
+      CEDAR_POLICY_STORE_ID: caller.policyStoreId,
+      CEDAR_GROUPS_CLAIM: caller.groupsClaim ?? 'cognito:groups',
+      CEDAR_REFRESH_SECONDS: String(refresh),
+    };
   }
 
   /**

@@ -1,4 +1,4 @@
-import { CfnOutput, Stack, StackProps } from 'aws-cdk-lib';
+import { Aws, CfnOutput, Fn, Stack, StackProps } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { LockedDownApi, LockedDownApiProps, REST_STAGE, directHttpApiUrl } from './locked-down-api';
 
@@ -15,6 +15,15 @@ export class PortcullisStack extends Stack {
     new CfnOutput(this, 'RestApiUrl', { value: `${cf}/${REST_STAGE}/`, description: 'REST API through CloudFront.' });
     new CfnOutput(this, 'DirectHttpApiUrl', { value: directHttpApiUrl(this.api.httpApi), description: 'execute-api URL of the HTTP API - must answer 401/403; origin-mtls - the endpoint is disabled.' });
     new CfnOutput(this, 'DirectRestApiUrl', { value: this.api.restApi.url, description: 'execute-api URL of the REST API - must answer 401/403; origin-mtls - the endpoint is disabled.' });
+    const direct = `https://${this.api.restApi.restApiId}.execute-api.${Aws.REGION}.${Aws.URL_SUFFIX}/${REST_STAGE}/`;
+    new CfnOutput(this, 'CheckThroughCloudFront', {
+      value: `curl -s -o /dev/null -w '%{http_code} ' ${cf}/ ${cf}/${REST_STAGE}/`,
+      description: 'Proof of the lock-down, part 1 - prints 200 200 through CloudFront (with a caller authorizer add its credential, e.g. -H "Authorization: Bearer $TOKEN").',
+    });
+    new CfnOutput(this, 'CheckDirectRefused', {
+      value: Fn.join('', ['curl -s -o /dev/null -w \'%{http_code} \' ', directHttpApiUrl(this.api.httpApi), ' ', direct]),
+      description: 'Proof of the lock-down, part 2 - the same requests straight to execute-api: 401 or 403 each (origin-mtls - disabled endpoints, 000 or 403).',
+    });
     const domain = this.api.originDomain;
     if (domain) {
       new CfnOutput(this, 'OriginDomainRegionalName', {
@@ -40,6 +49,18 @@ export class PortcullisStack extends Stack {
     }
     if (this.api.secretRotatorLogGroup) {
       new CfnOutput(this, 'SecretRotatorLogGroup', { value: this.api.secretRotatorLogGroup.logGroupName, description: 'Log group of the secret-rotator - one line per rotation step and wait.' });
+    }
+    if (this.api.decisionsDashboard) {
+      new CfnOutput(this, 'DecisionsDashboardName', {
+        value: this.api.decisionsDashboard.ref,
+        description: 'CloudWatch dashboard of the authorizers\' decisions (and the deny and error alarms).',
+      });
+    }
+    if (this.api.tenantUsagePlan) {
+      new CfnOutput(this, 'TenantUsagePlanId', {
+        value: this.api.tenantUsagePlan.usagePlanId,
+        description: 'Usage plan for tenants\' API keys (aws apigateway create-usage-plan-key --usage-plan-id ...; docs/deploy.md).',
+      });
     }
     if (this.api.apiKeySecret) {
       new CfnOutput(this, 'ApiKeySecretName', { value: this.api.apiKeySecret.secretName, description: 'Secret holding the REST API key CloudFront sends.' });

@@ -5,6 +5,7 @@ import { CallerAuthorizer, LockedDownApi, LockedDownApiProps, OriginMtls } from 
 
 const jwt: CallerAuthorizer = { kind: 'jwt', issuer: 'https://issuer.example.com/', audience: ['portcullis'] };
 const request: CallerAuthorizer = { kind: 'request', rulesParameterName: '/portcullis/rules' };
+const cedar: CallerAuthorizer = { kind: 'cedar', issuer: 'https://issuer.example.com/', audience: ['portcullis'], policyStoreId: 'PSEXAMPLEabcdefg111111' };
 const mtls: OriginMtls = {
   domainName: 'origin.api.example.com',
   domainCertificateArn: 'arn:aws:acm:eu-west-1:111122223333:certificate/11111111-2222-3333-4444-555555555555',
@@ -44,9 +45,28 @@ const cases: Record<string, LockedDownApiProps> = {
   'header-secret, rotation every 36 hours': { mode: 'header-secret', originSecretRotation: { every: Duration.hours(36) } },
   'header-secret, grace over 600 s': { mode: 'header-secret', originSecretRotation: { grace: Duration.minutes(11) } },
   'header-secret, http canary': { mode: 'header-secret', originSecretRotation: { canaryUrl: 'http://d111111abcdef8.cloudfront.net/health' } },
+  // The cedar authorizer: JWT identity settings plus a policy store; like jwt, no slot with sigv4.
+  'sigv4+cedar': { mode: 'sigv4', callerAuthorizer: cedar },
+  'cedar without audience': { mode: 'header-secret', callerAuthorizer: { ...cedar, audience: [] } },
+  'cedar, policy store id with a slash': { mode: 'header-secret', callerAuthorizer: { ...cedar, policyStoreId: 'PS/1' } },
+  'cedar, refresh over a day': { mode: 'header-secret', callerAuthorizer: { ...cedar, refresh: Duration.days(2) } },
+  // Tenant usage plans: only where the request authorizer also checks the origin proof.
+  'api-key+request+tenantUsagePlans': { mode: 'api-key', callerAuthorizer: request, tenantUsagePlans: true },
+  'header-secret+jwt+tenantUsagePlans': { mode: 'header-secret', callerAuthorizer: jwt, tenantUsagePlans: true },
+  'header-secret+tenantUsagePlans': { mode: 'header-secret', tenantUsagePlans: true },
+  'reserved concurrency 0': { mode: 'header-secret', authorizerReservedConcurrency: 0 },
+  'web ACL of a regional scope': {
+    mode: 'header-secret', webAclArn: 'arn:aws:wafv2:eu-west-1:111122223333:regional/webacl/portcullis/a1b2c3d4-5678-90ab-cdef-EXAMPLE11111',
+  },
   // Accepted (null): the mode itself, with and without a caller authorizer; rotation settings within bounds.
   'origin-mtls': { mode: 'origin-mtls', originMtls: mtls },
   'origin-mtls+jwt': { mode: 'origin-mtls', originMtls: mtls, callerAuthorizer: jwt },
+  'origin-mtls+cedar': { mode: 'origin-mtls', originMtls: mtls, callerAuthorizer: cedar },
+  'origin-mtls+request+tenantUsagePlans': { mode: 'origin-mtls', originMtls: mtls, callerAuthorizer: request, tenantUsagePlans: true },
+  'header-secret, reserved concurrency 40': { mode: 'header-secret', authorizerReservedConcurrency: 40 },
+  'header-secret, web ACL': {
+    mode: 'header-secret', webAclArn: 'arn:aws:wafv2:us-east-1:111122223333:global/webacl/portcullis/a1b2c3d4-5678-90ab-cdef-0123456789ab',
+  },
   'header-secret, rotation settings': {
     mode: 'header-secret',
     secretCacheTtl: Duration.minutes(10),
