@@ -8,7 +8,7 @@ PIP         := $(VENV)/bin/pip
 STAMP       := $(VENV)/.installed
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export MOTO_SERVER := $(CURDIR)/$(VENV)/bin/moto_server
-AUTHORIZERS := header-secret-authorizer jwt-authorizer request-authorizer
+AUTHORIZERS := header-secret-authorizer jwt-authorizer request-authorizer cedar-authorizer
 FUNCTIONS   := $(AUTHORIZERS) secret-rotator
 
 # Fragments per component (origin signer, infra, …) add their own verbs and test steps.
@@ -16,7 +16,7 @@ TEST_STEPS  :=
 SETUP_STEPS :=
 include $(sort $(wildcard mk/*.mk))
 
-.PHONY: help setup demo test lint fmt test-unit test-integ build package bench clean
+.PHONY: help setup demo local-aws events test lint fmt test-unit test-integ build package bench clean
 
 help: ## list the verbs
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -30,9 +30,25 @@ $(STAMP): requirements-dev.txt
 setup: $(STAMP) $(SETUP_STEPS) ## install the project's tools: venv (moto, cargo-lambda, zig, PyJWT), rustup targets
 	rustup component add rustfmt clippy >/dev/null 2>&1 || true
 
-demo: setup ## build the functions and run them locally on every sample event against a moto SSM
-	cargo build --release $(addprefix -p ,$(AUTHORIZERS)) -p portcullis-harness
-	./target/release/portcullis-demo --functions-dir target/release --events-dir events
+# The demo installs only what it runs (the venv: moto, botocore; the wasm32 target for the signer)
+# and builds in the dev profile: no LTO, no optimisation, the fastest build of a fresh clone, and
+# `make test` then reuses its artifacts.
+# The release profile stays what is deployed (`make build`, `make package`).
+demo: $(STAMP) edge-package ## every function on every sample event, locally (moto, Node.js): event → decision
+	cargo build $(addprefix -p ,$(AUTHORIZERS)) -p portcullis-harness \
+		$(addprefix --bin ,$(AUTHORIZERS)) --bin portcullis-demo
+	./target/debug/portcullis-demo --functions-dir target/debug --events-dir events --edge-zip $(EDGE_ZIP) --python $(PY)
+
+LOCAL_AWS_PORT ?= 5000
+local-aws: $(STAMP) ## moto on 127.0.0.1:5000 with the demo values + the test JWKS, for the docs' recipes; prints the exports
+	cargo run --quiet -p portcullis-harness --bin portcullis-demo -- \
+		--local-aws --events-dir events --port $(LOCAL_AWS_PORT)
+
+events: $(STAMP) ## regenerate every sample event and expected.json (each events/<folder>/generate.py)
+	$(PY) events/generate.py
+
+fmt: ## cargo fmt (rewrite)
+	cargo fmt --all
 
 lint: ## cargo fmt --check and clippy -D warnings
 	cargo fmt --all -- --check
@@ -54,6 +70,6 @@ package: setup ## Lambda zips for provided.al2023 arm64 (target/lambda/<name>/bo
 	rustup target add aarch64-unknown-linux-gnu
 	cargo lambda build --release --arm64 --output-format zip $(addprefix -p ,$(FUNCTIONS))
 
-clean:
+clean: ## cargo clean and remove the venv
 	cargo clean
 	rm -rf $(VENV)

@@ -1,9 +1,6 @@
 # The caller authorizers composed with the origin proof (events/composed). Included by the
 # Makefile; the integration test also runs in `make test-integ`.
-.PHONY: composed-events test-composed
-
-composed-events: $(STAMP) ## regenerate events/composed (origin secret, rules, PyJWT tokens from the TEST key, expected decisions)
-	$(PY) events/composed/generate.py
+.PHONY: test-composed
 
 test-composed: setup ## jwt + request authorizers with the origin proof on every events/composed sample, against moto
 	cargo build -p jwt-authorizer -p request-authorizer

@@ -2,12 +2,9 @@
 # integration tests (real binary, loopback JWKS/OIDC server, PyJWT tokens) in `make test-integ`;
 # these verbs run just this component.
 
-.PHONY: test-jwt jwt-events
+.PHONY: test-jwt
 
 test-jwt: $(STAMP) ## JWT authorizer: verifier unit tests + integration tests against a loopback JWKS/OIDC server
 	cargo build -p jwt-authorizer
 	cargo test -p jwt-authorizer
 	cargo test -p portcullis-harness --test jwt_authorizer
-
-jwt-events: $(STAMP) ## regenerate events/jwt-authorizer/*.json (PyJWT, committed TEST key, far-future exp)
-	$(PY) functions/jwt-authorizer/mint-tokens.py events

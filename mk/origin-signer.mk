@@ -2,7 +2,7 @@
 EDGE_CRATE  := functions/origin-signer
 EDGE_DIR    := target/edge
 EDGE_ZIP    := $(EDGE_DIR)/origin-signer.zip
-EDGE_WASM   := target/wasm32-unknown-unknown/release/origin_signer.wasm
+EDGE_WASM   := $(or $(CARGO_TARGET_DIR),target)/wasm32-unknown-unknown/release/origin_signer.wasm
 EDGE_EVENTS := events/origin-signer
 
 SETUP_STEPS += setup-edge

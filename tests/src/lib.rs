@@ -4,12 +4,15 @@
 pub mod faults;
 pub mod moto;
 pub mod runtime;
+pub mod verified_permissions;
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 pub use faults::{Fault, FaultProxy, Injected};
 pub use moto::Moto;
 pub use runtime::{InvokeError, Lambda};
+pub use verified_permissions::{StoredPolicy, VerifiedPermissions};
 
 /// The workspace root.
 pub fn workspace_root() -> PathBuf {
@@ -55,6 +58,22 @@ pub fn read_env_file(path: &Path) -> Vec<(String, String)> {
                 .unwrap_or(v);
             (k.to_owned(), v.to_owned())
         })
+        .collect()
+}
+
+/// The decision each sample event of `dir` should get: its `expected.json` (`{"<file>":
+/// "<decision>"}`), or else its `expected.txt` (`<file> <decision>` lines, `#` comments; for a
+/// folder whose every `*.json` its function's tests read as an event). Empty when neither exists.
+pub fn expected_decisions(dir: &Path) -> BTreeMap<String, String> {
+    if let Ok(text) = std::fs::read_to_string(dir.join("expected.json")) {
+        return serde_json::from_str(&text).unwrap_or_default();
+    }
+    std::fs::read_to_string(dir.join("expected.txt"))
+        .unwrap_or_default()
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .filter_map(|l| l.split_once(' '))
+        .map(|(k, v)| (k.to_owned(), v.trim().to_owned()))
         .collect()
 }
 

@@ -34,6 +34,13 @@ impl Moto {
         moto
     }
 
+    /// Starts moto on `port` (`make local-aws`: a fixed port the recipes name).
+    pub async fn start_on(port: u16) -> Self {
+        let mut moto = Self { child: None, port };
+        moto.spawn().await;
+        moto
+    }
+
     /// (Re)starts the server on the same port (state starts empty).
     pub async fn restart(&mut self) {
         self.spawn().await;

@@ -3,25 +3,21 @@
 //! request authorizer also trusting CloudFront's viewer headers after the proof.
 
 use crate::table::Tally;
-use crate::{DemoContext, jwt, samples};
+use crate::{DemoContext, jwt, samples, seed};
 
 pub async fn run(ctx: &DemoContext) -> Tally {
     let root = ctx.events_dir.join("composed");
-    let Ok(secret) = std::fs::read_to_string(root.join("origin-secret.txt")) else {
-        println!(
-            "composed: {} is missing",
-            root.join("origin-secret.txt").display()
-        );
-        return Tally { ok: 0, wrong: 1 };
-    };
+    let secret = root.join("origin-secret.txt");
     let mut tally = Tally::default();
 
     let dir = root.join("jwt-authorizer");
-    let Some(jwks_uri) = jwt::serve_jwks(ctx).await else {
+    let Some(jwks_uri) = jwt::serve_jwks(&ctx.events_dir, "127.0.0.1:0").await else {
         return Tally { ok: 0, wrong: 1 };
     };
     let env = jwt::demo_env(&dir, &jwks_uri);
-    let Some(origin) = seed(ctx, &env, "ORIGIN_SECRET_PARAMETER_NAME", &secret).await else {
+    let Some(origin) =
+        seed::parameter(&ctx.moto, &env, "ORIGIN_SECRET_PARAMETER_NAME", &secret).await
+    else {
         return Tally { ok: 0, wrong: 1 };
     };
     let setup = format!("demo.env + origin secret {origin} (2 lines), JWKS at {jwks_uri}");
@@ -29,10 +25,15 @@ pub async fn run(ctx: &DemoContext) -> Tally {
 
     let dir = root.join("request-authorizer");
     let env = portcullis_harness::read_env_file(&dir.join("demo.env"));
-    let rules = std::fs::read_to_string(dir.join("rules.json")).unwrap_or_default();
     let (Some(origin), Some(rules)) = (
-        seed(ctx, &env, "ORIGIN_SECRET_PARAMETER_NAME", &secret).await,
-        seed(ctx, &env, "RULES_PARAMETER_NAME", &rules).await,
+        seed::parameter(&ctx.moto, &env, "ORIGIN_SECRET_PARAMETER_NAME", &secret).await,
+        seed::parameter(
+            &ctx.moto,
+            &env,
+            "RULES_PARAMETER_NAME",
+            &dir.join("rules.json"),
+        )
+        .await,
     ) else {
         tally.wrong += 1;
         return tally;
@@ -40,26 +41,6 @@ pub async fn run(ctx: &DemoContext) -> Tally {
     let setup = format!("demo.env + origin secret {origin}, rules {rules}, viewer headers trusted");
     tally += samples::run(ctx, "request-authorizer", &dir, &with_aws(ctx, env), &setup).await;
     tally
-}
-
-/// Puts `value` into moto under the parameter that `env`'s `variable` names; that name, or
-/// `None` (printed) when the variable is unset or the value empty.
-async fn seed(
-    ctx: &DemoContext,
-    env: &[(String, String)],
-    variable: &str,
-    value: &str,
-) -> Option<String> {
-    let Some((_, name)) = env.iter().find(|(k, _)| k == variable) else {
-        println!("composed: demo.env does not set {variable}");
-        return None;
-    };
-    if value.is_empty() {
-        println!("composed: nothing to store in {name}");
-        return None;
-    }
-    ctx.moto.put_secure(name, value).await;
-    Some(name.clone())
 }
 
 fn with_aws(ctx: &DemoContext, mut env: Vec<(String, String)>) -> Vec<(String, String)> {

@@ -1,18 +1,29 @@
-//! Demo of the header-secret authorizer: a two-line SecureString in moto, every sample event.
+//! Demo of the header-secret authorizer: the settings of `events/header-secret-authorizer/demo.env`,
+//! the two lines of its `origin-secret.txt` as a SecureString in moto, every sample event.
 
-use crate::DemoContext;
-use crate::samples;
+use std::path::Path;
+
+use portcullis_harness::Moto;
+
 use crate::table::Tally;
+use crate::{DemoContext, samples, seed};
 
-const PARAMETER: &str = "/portcullis/demo/origin-secret";
-/// The same two lines `events/generate.py` writes into the sample events.
-const SECRETS: &str = "pc-demo-current-3f9a1c7e5b2d4086a1e9c7b5d3f1a2c4\npc-demo-previous-8e6d4c2a0b9f7e5d3c1a2b4d6f8e0a1c";
+const FUNCTION: &str = "header-secret-authorizer";
+
+/// Stores `origin-secret.txt` in the parameter `demo.env` names; the settings, or `None` (printed).
+pub async fn seed(moto: &Moto, events_dir: &Path) -> Option<Vec<(String, String)>> {
+    let dir = events_dir.join(FUNCTION);
+    let env = portcullis_harness::read_env_file(&dir.join("demo.env"));
+    let secret = dir.join("origin-secret.txt");
+    seed::parameter(moto, &env, "SECRET_PARAMETER_NAME", &secret).await?;
+    Some(env)
+}
 
 pub async fn run(ctx: &DemoContext) -> Tally {
-    ctx.moto.put_secure(PARAMETER, SECRETS).await;
-    let mut env = ctx.moto.aws_env();
-    env.push(("SECRET_PARAMETER_NAME".into(), PARAMETER.into()));
-    let setup = format!("SSM SecureString {PARAMETER} with 2 lines");
-    let function = "header-secret-authorizer";
-    samples::run(ctx, function, &ctx.events_dir.join(function), &env, &setup).await
+    let Some(mut env) = seed(&ctx.moto, &ctx.events_dir).await else {
+        return Tally { ok: 0, wrong: 1 };
+    };
+    env.extend(ctx.moto.aws_env());
+    let setup = "demo.env, origin-secret.txt (2 lines) as an SSM SecureString";
+    samples::run(ctx, FUNCTION, &ctx.events_dir.join(FUNCTION), &env, setup).await
 }

@@ -14,7 +14,7 @@ const FUNCTION: &str = "jwt-authorizer";
 
 pub async fn run(ctx: &DemoContext) -> Tally {
     let dir = ctx.events_dir.join(FUNCTION);
-    let Some(jwks_uri) = serve_jwks(ctx).await else {
+    let Some(jwks_uri) = serve_jwks(&ctx.events_dir, "127.0.0.1:0").await else {
         return Tally { ok: 0, wrong: 1 };
     };
     let env = demo_env(&dir, &jwks_uri);
@@ -28,11 +28,12 @@ pub async fn run(ctx: &DemoContext) -> Tally {
     .await
 }
 
-/// Serves `events/jwt-authorizer/jwks.json` on a loopback port; its URL, or `None` (printed).
-pub async fn serve_jwks(ctx: &DemoContext) -> Option<String> {
-    let jwks = std::fs::read_to_string(ctx.events_dir.join(FUNCTION).join("jwks.json"))
-        .unwrap_or_default();
-    let listener = match tokio::net::TcpListener::bind("127.0.0.1:0").await {
+/// Serves `events/jwt-authorizer/jwks.json` at `http://<addr>/jwks.json` (port 0: a free one);
+/// its URL, or `None` (printed).
+pub async fn serve_jwks(events_dir: &Path, addr: &str) -> Option<String> {
+    let jwks =
+        std::fs::read_to_string(events_dir.join(FUNCTION).join("jwks.json")).unwrap_or_default();
+    let listener = match tokio::net::TcpListener::bind(addr).await {
         Ok(l) => l,
         Err(e) => {
             println!("{FUNCTION}: cannot serve the JWKS: {e}");

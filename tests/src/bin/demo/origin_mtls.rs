@@ -16,7 +16,7 @@ pub async fn run(ctx: &DemoContext) -> Tally {
     tally += samples::run(ctx, function, &dir, &env, &setup).await;
 
     let dir = root.join("jwt-authorizer");
-    let Some(jwks_uri) = jwt::serve_jwks(ctx).await else {
+    let Some(jwks_uri) = jwt::serve_jwks(&ctx.events_dir, "127.0.0.1:0").await else {
         tally.wrong += 1;
         return tally;
     };

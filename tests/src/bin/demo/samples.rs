@@ -1,6 +1,5 @@
 //! Runs one function on every sample event of a folder's `expected.json`.
 
-use std::collections::BTreeMap;
 use std::path::Path;
 
 use portcullis_harness::{Lambda, decision_for};
@@ -34,10 +33,7 @@ pub async fn run(
     );
     let title = dir.strip_prefix(&ctx.events_dir).unwrap_or(dir).display();
     table::heading(&title.to_string(), &format!("{setup}; ready in {init}"));
-    let expected: BTreeMap<String, String> = std::fs::read_to_string(dir.join("expected.json"))
-        .ok()
-        .and_then(|t| serde_json::from_str(&t).ok())
-        .unwrap_or_default();
+    let expected = portcullis_harness::expected_decisions(dir);
     if expected.is_empty() {
         table::row(&mut tally, "expected.json", "?", "samples", "none found");
     }
