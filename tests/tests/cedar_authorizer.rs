@@ -44,6 +44,21 @@ fn settings(jwks_uri: &str, remove: &[&str], add: &[(&str, &str)]) -> Vec<(Strin
     env
 }
 
+/// `demo.env` with the policies read from `store` instead of the sample files.
+fn store_settings(jwks_uri: &str, store: &VerifiedPermissions) -> Vec<(String, String)> {
+    settings(
+        jwks_uri,
+        &["CEDAR_POLICY_FILE", "CEDAR_SCHEMA_FILE"],
+        &[
+            ("CEDAR_POLICY_STORE_ID", STORE),
+            ("AWS_ENDPOINT_URL_VERIFIEDPERMISSIONS", &store.url()),
+            ("AWS_REGION", "us-east-1"),
+            ("AWS_ACCESS_KEY_ID", "testing"),
+            ("AWS_SECRET_ACCESS_KEY", "testing"),
+        ],
+    )
+}
+
 async fn spawn(env: &[(String, String)]) -> Lambda {
     let mut lambda = Lambda::spawn(&binary("cedar-authorizer"), env)
         .await
@@ -103,17 +118,7 @@ async fn sample_events_match_expected_with_a_verified_permissions_store() {
     let store = VerifiedPermissions::start(STORE, 2).await;
     store.set_schema(&std::fs::read_to_string(dir().join("schema.json")).unwrap());
     store.set_policies(store_policies());
-    let env = settings(
-        &jwks.jwks_uri(),
-        &["CEDAR_POLICY_FILE", "CEDAR_SCHEMA_FILE"],
-        &[
-            ("CEDAR_POLICY_STORE_ID", STORE),
-            ("AWS_ENDPOINT_URL_VERIFIEDPERMISSIONS", &store.url()),
-            ("AWS_REGION", "us-east-1"),
-            ("AWS_ACCESS_KEY_ID", "testing"),
-            ("AWS_SECRET_ACCESS_KEY", "testing"),
-        ],
-    );
+    let env = store_settings(&jwks.jwks_uri(), &store);
     let mut lambda = spawn(&env).await;
     assert_eq!(decisions(&mut lambda).await, expected());
     // Read once at init (two pages of two, one batch, the schema), never per request.
@@ -136,17 +141,7 @@ async fn policies_that_never_loaded_answer_500_not_a_cached_deny() {
     let store = VerifiedPermissions::start(STORE, 50).await;
     // No schema: GetSchema answers ResourceNotFoundException.
     store.set_policies(store_policies());
-    let env = settings(
-        &jwks.jwks_uri(),
-        &["CEDAR_POLICY_FILE", "CEDAR_SCHEMA_FILE"],
-        &[
-            ("CEDAR_POLICY_STORE_ID", STORE),
-            ("AWS_ENDPOINT_URL_VERIFIEDPERMISSIONS", &store.url()),
-            ("AWS_REGION", "us-east-1"),
-            ("AWS_ACCESS_KEY_ID", "testing"),
-            ("AWS_SECRET_ACCESS_KEY", "testing"),
-        ],
-    );
+    let env = store_settings(&jwks.jwks_uri(), &store);
     let mut lambda = spawn(&env).await;
     let event = read("rest-token-reader-get-pet.json");
     let result = lambda.invoke(&event).await;

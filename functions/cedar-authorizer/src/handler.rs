@@ -7,9 +7,10 @@
 //! | token valid, route not permitted | the policy of the permitted routes (403 here) |
 //! | keys or policies unavailable past their stale bound | `DependencyUnavailable` (500, never cached) |
 
-use std::time::{Instant, UNIX_EPOCH};
+use std::time::Instant;
 
 use jwt_authorizer::authorize::context_of;
+use jwt_authorizer::handler::{now, origin_proof, refused};
 use jwt_authorizer::{
     HttpFetcher, IssuerConfig, JwksFetcher, JwtError, JwtSettings, Now, TokenSource, Verifier,
     extract_token,
@@ -17,11 +18,10 @@ use jwt_authorizer::{
 use lambda_runtime::Error;
 use portcullis::config::{ConfigError, ProcessEnv};
 use portcullis::door::{CallerCheck, Clock, DoorSettings, FrontDoor, Unavailable, Verdict};
-use portcullis::origin::SecretProof;
 use portcullis::policy::Decision;
 use portcullis::request::{AuthorizerRequest, PayloadKind};
 use portcullis::secrets::{
-    AwsSource, Parser, SecretCache, SecretSource, SecretString, SourceError, SsmSource, SsmTimeouts,
+    AwsSource, Parser, SecretCache, SecretSource, SecretString, SourceError, SsmTimeouts,
 };
 
 use crate::bundle::{self, Bundle};
@@ -110,25 +110,9 @@ impl<F: JwksFetcher, P: SecretSource> CallerCheck for CedarCheck<F, P> {
         request: &AuthorizerRequest,
         clock: Clock,
     ) -> Result<Verdict, Unavailable> {
-        let now = Now {
-            unix: clock
-                .wall
-                .duration_since(UNIX_EPOCH)
-                .map_or(0, |d| d.as_secs()),
-            instant: clock.instant,
-        };
-        let token = match self.verified(request, now).await {
+        let token = match self.verified(request, now(clock)).await {
             Ok(token) => token,
-            Err(error @ (JwtError::JwksUnavailable(_) | JwtError::Deadline)) => {
-                return Err(Unavailable {
-                    reason: error.code(),
-                });
-            }
-            Err(error) => {
-                return Ok(Verdict::Unauthorized {
-                    reason: error.code(),
-                });
-            }
+            Err(error) => return refused(&error),
         };
         let bundle = self.policies.get(clock.instant).await.map_err(|error| {
             tracing::error!(%error, "policies unavailable");
@@ -253,17 +237,7 @@ pub async fn from_env() -> Result<Authorizer<AwsSource, HttpFetcher, PolicySourc
         |issuer| HttpFetcher::with_client(client.clone(), issuer.jwks.clone(), http),
         policies,
     )?;
-    let origin = match &door.origin {
-        Some(proof) => {
-            let ssm = SsmSource::from_env(timeouts).await;
-            Some(SecretProof::new(
-                proof.location.source(ssm, timeouts).await,
-                proof,
-                false,
-            ))
-        }
-        None => None,
-    };
+    let origin = origin_proof(&door, timeouts).await;
     let authorizer = FrontDoor::new(FUNCTION, &door, origin, check);
     let now = Instant::now();
     tokio::join!(authorizer.prefetch(now), authorizer.caller().prefetch(now));

@@ -73,20 +73,13 @@ impl<F: JwksFetcher> CallerCheck for JwtCheck<F> {
         request: &AuthorizerRequest,
         clock: Clock,
     ) -> Result<Verdict, Unavailable> {
-        let now = Now {
-            unix: clock
-                .wall
-                .duration_since(UNIX_EPOCH)
-                .map_or(0, |d| d.as_secs()),
-            instant: clock.instant,
-        };
         let authorized = authorize(
             &self.verifier,
             &self.routes,
             &self.sources,
             &self.context_claims,
             request,
-            now,
+            now(clock),
         )
         .await;
         match authorized {
@@ -99,14 +92,47 @@ impl<F: JwksFetcher> CallerCheck for JwtCheck<F> {
                 };
                 Ok(Verdict::Decision { decision, reason })
             }
-            Err(error @ (JwtError::JwksUnavailable(_) | JwtError::Deadline)) => Err(Unavailable {
-                reason: error.code(),
-            }),
-            Err(error) => Ok(Verdict::Unauthorized {
-                reason: error.code(),
-            }),
+            Err(error) => refused(&error),
         }
     }
+}
+
+/// The verifier's time for an invocation's clock.
+pub fn now(clock: Clock) -> Now {
+    Now {
+        unix: clock
+            .wall
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs()),
+        instant: clock.instant,
+    }
+}
+
+/// A token that did not pass, as the door answers it: keys that cannot be fetched and the
+/// deadline are a dependency failure (500, never cached); anything else is `Unauthorized`.
+pub fn refused(error: &JwtError) -> Result<Verdict, Unavailable> {
+    match error {
+        JwtError::JwksUnavailable(_) | JwtError::Deadline => Err(Unavailable {
+            reason: error.code(),
+        }),
+        _ => Ok(Verdict::Unauthorized {
+            reason: error.code(),
+        }),
+    }
+}
+
+/// The origin proof `door` asks for, its secret read from SSM or Secrets Manager.
+pub async fn origin_proof(
+    door: &DoorSettings,
+    timeouts: SsmTimeouts,
+) -> Option<SecretProof<AwsSource>> {
+    let proof = door.origin.as_ref()?;
+    let ssm = SsmSource::from_env(timeouts).await;
+    Some(SecretProof::new(
+        proof.location.source(ssm, timeouts).await,
+        proof,
+        false,
+    ))
 }
 
 /// The JWT authorizer: the front door (optional origin proof) around [`JwtCheck`].
@@ -123,18 +149,7 @@ pub async fn from_env() -> Result<Authorizer<AwsSource, HttpFetcher>, Error> {
     let check = JwtCheck::new(&settings, |issuer| {
         HttpFetcher::with_client(client.clone(), issuer.jwks.clone(), http)
     })?;
-    let origin = match &door.origin {
-        Some(proof) => {
-            let timeouts = SsmTimeouts::from_env(&env)?;
-            let ssm = SsmSource::from_env(timeouts).await;
-            Some(SecretProof::new(
-                proof.location.source(ssm, timeouts).await,
-                proof,
-                false,
-            ))
-        }
-        None => None,
-    };
+    let origin = origin_proof(&door, SsmTimeouts::from_env(&env)?).await;
     let authorizer = with_origin(door, origin, check);
     let now = Instant::now();
     tokio::join!(authorizer.prefetch(now), authorizer.caller().prefetch(now));

@@ -4,7 +4,7 @@
 //! `scp` (space-separated string or array, Okta/Entra). Each configured route names the scopes
 //! it needs and whether any one of them or all of them are required.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Map, Value};
 
@@ -79,7 +79,9 @@ impl RouteScopes {
     /// Parse `{"GET /orders/*": ["orders:read"], "POST /orders": {"all": ["a", "b"]}}`.
     /// A list uses `default_mode`; `{"any": [...]}` / `{"all": [...]}` set the mode per route.
     pub fn parse_json(text: &str, default_mode: ScopeMode) -> Result<RouteScopes, String> {
-        let doc: Map<String, Value> =
+        // A BTreeMap, not serde_json's Map: the rules come out in route order whichever way
+        // serde_json orders objects (`preserve_order` is on when a dependency enables it).
+        let doc: BTreeMap<String, Value> =
             serde_json::from_str(text).map_err(|e| format!("not a JSON object: {e}"))?;
         let mut rules = Vec::with_capacity(doc.len());
         for (route, spec) in doc {
