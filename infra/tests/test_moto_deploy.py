@@ -46,6 +46,8 @@ SKIPPED_TYPES = {
     "AWS::IAM::RolePolicy", "AWS::SecretsManager::RotationSchedule", "AWS::SecretsManager::Secret",
     # Custom resources: moto invokes their Lambda function in Docker only.
     "Custom::RestDeployment", "Custom::CrossRegionStringParameterReader",
+    # CDK's version-reporting resource (a synth with bundling and a known region emits it).
+    "AWS::CDK::Metadata",
 }
 # moto 5.2.5 leaves the physical id of these empty.
 MOTO_NO_PHYSICAL_ID = {"AWS::Lambda::Permission", "AWS::Lambda::Version", "AWS::ApiGateway::Method", "AWS::ApiGateway::Deployment"}
