@@ -33,15 +33,17 @@ setup: $(STAMP) $(SETUP_STEPS) ## install the project's tools: venv (moto, cargo
 # The demo installs only what it runs (the venv: moto, botocore; the wasm32 target for the signer)
 # and builds in the dev profile: no LTO, no optimisation, the fastest build of a fresh clone, and
 # `make test` then reuses its artifacts.
+# Cargo unifies a dependency's features over the packages a command selects, so `-p` would give
+# each command its own copy of every dependency (gigabytes each): the commands here select the
+# whole workspace (`--workspace`, or `--bin` without `-p`, as `cargo lambda watch` does) and share one.
 # The release profile stays what is deployed (`make build`, `make package`).
 demo: $(STAMP) edge-package ## every function on every sample event, locally (moto, Node.js): event → decision
-	cargo build $(addprefix -p ,$(AUTHORIZERS)) -p portcullis-harness \
-		$(addprefix --bin ,$(AUTHORIZERS)) --bin portcullis-demo
+	cargo build $(addprefix --bin ,$(AUTHORIZERS)) --bin portcullis-demo
 	./target/debug/portcullis-demo --functions-dir target/debug --events-dir events --edge-zip $(EDGE_ZIP) --python $(PY)
 
 LOCAL_AWS_PORT ?= 5000
 local-aws: $(STAMP) ## moto on 127.0.0.1:5000 with the demo values + the test JWKS, for the docs' recipes; prints the exports
-	cargo run --quiet -p portcullis-harness --bin portcullis-demo -- \
+	cargo run --quiet --bin portcullis-demo -- \
 		--local-aws --events-dir events --port $(LOCAL_AWS_PORT)
 
 events: $(STAMP) ## regenerate every sample event and expected.json (each events/<folder>/generate.py)
@@ -57,9 +59,9 @@ lint: ## cargo fmt --check and clippy -D warnings
 test-unit: ## unit tests of every crate
 	cargo test --workspace --lib --bins
 
-test-integ: setup ## integration tests: real binaries on a Runtime API emulator against a real moto server
-	cargo build $(addprefix -p ,$(FUNCTIONS))
-	cargo test -p portcullis-harness --tests
+test-integ: setup ## integration tests of every crate: real binaries against moto, JWKS and TLS servers
+	cargo build --workspace --bins --tests
+	cargo test --workspace --test '*'
 
 test: setup lint test-unit test-integ $(TEST_STEPS) ## everything CI runs
 

@@ -3,5 +3,5 @@
 .PHONY: test-composed
 
 test-composed: setup ## jwt + request authorizers with the origin proof on every events/composed sample, against moto
-	cargo build -p jwt-authorizer -p request-authorizer
-	cargo test -p portcullis-harness --test composed
+	cargo build --bin jwt-authorizer --bin request-authorizer
+	cargo test --workspace --test composed

@@ -13,16 +13,16 @@ LOAD_EDGE_DIR    := target/edge/load
 .PHONY: test-faults load load-edge
 
 test-faults: setup ## fault injection (SSM via a faulty proxy, JWKS), header smuggling, CI-sized load
-	cargo build $(addprefix -p ,$(AUTHORIZERS))
-	cargo test -p portcullis-harness --test faults --test adversarial --test load -- --nocapture
-	cargo test -p portcullis-harness --test jwt_authorizer every_jwks_fault -- --nocapture
+	cargo build $(addprefix --bin ,$(AUTHORIZERS))
+	cargo test --workspace --test faults --test adversarial --test load -- --nocapture
+	cargo test --workspace --test jwt_authorizer every_jwks_fault -- --nocapture
 
 load: setup edge-package ## LOAD_INVOCATIONS (10000) back to back per function + LOAD_PROCESSES (4) at once on one moto; 0 errors, flat RSS → target/hardening/
-	cargo build $(if $(filter release,$(LOAD_PROFILE)),--release) $(addprefix -p ,$(AUTHORIZERS))
+	cargo build $(if $(filter release,$(LOAD_PROFILE)),--release) $(addprefix --bin ,$(AUTHORIZERS))
 	mkdir -p $(LOAD_OUT)
 	PORTCULLIS_BIN_DIR=$(CURDIR)/target/$(LOAD_PROFILE) PORTCULLIS_LOAD_INVOCATIONS=$(LOAD_INVOCATIONS) \
 	PORTCULLIS_LOAD_PROCESSES=$(LOAD_PROCESSES) \
-		cargo test -p portcullis-harness --test load -- --nocapture --test-threads=1
+		cargo test --workspace --test load -- --nocapture --test-threads=1
 	$(MAKE) --no-print-directory load-edge
 	@cat $(LOAD_OUT)/load-sequential.md $(LOAD_OUT)/load-concurrent.md $(LOAD_OUT)/load-edge.md
 

@@ -1,5 +1,5 @@
 # Fuzzing (cargo-fuzz, nightly). Included by the Makefile. Not part of `make test`: the
-# committed regression inputs are replayed on stable by `cargo test -p portcullis-harness
+# committed regression inputs are replayed on stable by `cargo test --workspace
 # --test fuzz_regressions` (part of `cargo test --workspace`).
 FUZZ_SECONDS   ?= 60
 FUZZ_TARGETS   ?= header_secret request_authorizer jwt method_arn origin_signer
@@ -37,4 +37,4 @@ fuzz: fuzz-build ## run each fuzz target FUZZ_SECONDS (default 60); table in tar
 	exit $$status
 
 fuzz-replay: ## replay the committed fuzz regression inputs on stable
-	cargo test -p portcullis-harness --test fuzz_regressions
+	cargo test --workspace --test fuzz_regressions

@@ -5,6 +5,6 @@
 .PHONY: test-jwt
 
 test-jwt: $(STAMP) ## JWT authorizer: verifier unit tests + integration tests against a loopback JWKS/OIDC server
-	cargo build -p jwt-authorizer
+	cargo build --bin jwt-authorizer
 	cargo test -p jwt-authorizer
-	cargo test -p portcullis-harness --test jwt_authorizer
+	cargo test --workspace --test jwt_authorizer

@@ -4,5 +4,5 @@
 .PHONY: test-origin-mtls
 
 test-origin-mtls: ## header-secret (pin only, no SSM) + jwt authorizers on every events/origin-mtls sample
-	cargo build -p header-secret-authorizer -p jwt-authorizer
-	cargo test -p portcullis-harness --test origin_mtls
+	cargo build --bin header-secret-authorizer --bin jwt-authorizer
+	cargo test --workspace --test origin_mtls

@@ -6,9 +6,9 @@ EDGE_WASM   := $(or $(CARGO_TARGET_DIR),target)/wasm32-unknown-unknown/release/o
 EDGE_EVENTS := events/origin-signer
 
 SETUP_STEPS += setup-edge
-TEST_STEPS  += test-edge
+TEST_STEPS  += edge-crosscheck
 
-.PHONY: setup-edge edge-package test-edge bench-edge
+.PHONY: setup-edge edge-package edge-crosscheck test-edge bench-edge
 
 setup-edge: ## rustup target for the edge signer (wasm32-unknown-unknown)
 	rustup target add wasm32-unknown-unknown
@@ -21,9 +21,11 @@ edge-package: setup-edge ## Lambda@Edge zip of the origin signer: target/edge/or
 	cd $(EDGE_DIR)/pkg && python3 -m zipfile -c ../origin-signer.zip index.mjs origin_signer.wasm
 	@python3 -m zipfile -l $(EDGE_ZIP)
 
-test-edge: $(STAMP) edge-package ## origin signer: Rust tests (SigV4 suite, events) + packaged Node handler cross-checked by botocore
-	cargo test -p origin-signer
+edge-crosscheck: $(STAMP) edge-package ## origin signer: the packaged Node handler on every sample, its signatures re-verified by botocore
 	$(PY) $(EDGE_CRATE)/tests/crosscheck.py --zip $(EDGE_ZIP) --events $(EDGE_EVENTS)
+
+test-edge: edge-crosscheck ## origin signer: Rust tests (SigV4 suite, events; also in `make test-integ`) + the crosscheck
+	cargo test -p origin-signer
 
 bench-edge: edge-package ## origin signer: per-request signing time in Node and WASM instantiate time
 	rm -rf $(EDGE_DIR)/bench && python3 -m zipfile -e $(EDGE_ZIP) $(EDGE_DIR)/bench

@@ -31,7 +31,7 @@ pub fn binary(name: &str) -> PathBuf {
     let path = dir.join(name);
     assert!(
         path.is_file(),
-        "{} is missing: run `cargo build -p {name}` (make test-integ does)",
+        "{} is missing: run `cargo build --bin {name}` (make test-integ does)",
         path.display()
     );
     path

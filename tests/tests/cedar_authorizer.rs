@@ -2,7 +2,7 @@
 //! `events/cedar-authorizer/` against its `expected.json`, with the policies read from the sample
 //! files and then from a local Verified Permissions endpoint holding the same policies; and the
 //! failures that must answer 500 (never a cached Deny). Build first:
-//! `cargo build -p cedar-authorizer`.
+//! `cargo build --bin cedar-authorizer`.
 
 mod jwt_support;
 
@@ -62,7 +62,7 @@ fn store_settings(jwks_uri: &str, store: &VerifiedPermissions) -> Vec<(String, S
 async fn spawn(env: &[(String, String)]) -> Lambda {
     let mut lambda = Lambda::spawn(&binary("cedar-authorizer"), env)
         .await
-        .expect("cedar-authorizer binary (cargo build -p cedar-authorizer)");
+        .expect("cedar-authorizer binary (cargo build --bin cedar-authorizer)");
     lambda.wait_ready().await.expect("init");
     lambda
 }

@@ -1,7 +1,7 @@
 //! The real `jwt-authorizer` and `request-authorizer` binaries composed with the origin proof
 //! (the CloudFront secret in moto SSM) and, for the request authorizer, trusted CloudFront viewer
 //! headers, over every sample of `events/composed/`. Build first:
-//! `cargo build -p jwt-authorizer -p request-authorizer`.
+//! `cargo build --bin jwt-authorizer --bin request-authorizer`.
 //!
 //! Each decision is judged the way API Gateway would (an IAM policy evaluated on the event's own
 //! ARN by a matcher written here) and each reason code read from the function's decision log

@@ -1,5 +1,5 @@
 //! The real `jwt-authorizer` binary on the Runtime API emulator, against a real loopback
-//! JWKS/OIDC server, with tokens minted by PyJWT. Build first: `cargo build -p jwt-authorizer`.
+//! JWKS/OIDC server, with tokens minted by PyJWT. Build first: `cargo build --bin jwt-authorizer`.
 
 mod jwt_support;
 

@@ -9,7 +9,7 @@
 //! segment), API keys, client-certificate PEMs and cookies found in the events, the rules
 //! document's key digests and usage-plan keys, the AWS session token and the planted values.
 //!
-//! Build first: `cargo build -p header-secret-authorizer -p jwt-authorizer -p request-authorizer`.
+//! Build first: `cargo build --bin header-secret-authorizer --bin jwt-authorizer --bin request-authorizer`.
 
 mod jwt_support;
 

@@ -39,7 +39,7 @@ async fn serves_from_memory_until_ttl_then_refetches() {
     assert_eq!(source.calls(), 2);
 }
 
-#[tokio::test(start_paused = true)]
+#[tokio::test]
 async fn concurrent_callers_after_expiry_share_one_fetch() {
     let source = MemorySource::new("a");
     let cache = Arc::new(cache(&source));
