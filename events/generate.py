@@ -4,7 +4,8 @@
 The convention: a folder of events/ holds one function's (or scenario's) sample events, an
 `expected.json` naming the decision each should get, the `demo.env` settings `make demo` and the
 local recipes run the function with, and a `generate.py` that rewrites all of them. A folder
-without a generator (origin-signer, secret-rotator) holds hand-written events.
+without a generator (origin-signer, secret-rotator) holds hand-written events. A shape several
+generators write (the WebSocket `$connect` event) lives once, in events/shapes.py.
 Run: make events (with the project venv: PyJWT and cryptography).
 """
 import pathlib

@@ -21,9 +21,13 @@ import copy
 import hashlib
 import json
 import pathlib
+import sys
 
 import jwt
 from cryptography.hazmat.primitives import serialization
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent))
+import shapes  # noqa: E402  (events/shapes.py)
 
 OUT = pathlib.Path(__file__).parent
 JWT_EVENTS = OUT.parent / "jwt-authorizer"
@@ -234,30 +238,8 @@ def websocket(c):
     headers = caller_headers(c, lower=False)
     headers["Sec-WebSocket-Version"] = "13"
     query = {"access_token": c["token"]} if c.get("token") else {}
-    return {
-        "type": "REQUEST",
-        "methodArn": f"arn:aws:execute-api:eu-west-1:{ACCOUNT}:w1s2o3c4k5/live/$connect",
-        "headers": headers,
-        "multiValueHeaders": {k: [v] for k, v in headers.items()},
-        "queryStringParameters": query,
-        "multiValueQueryStringParameters": {k: [v] for k, v in query.items()},
-        "stageVariables": {},
-        "requestContext": {
-            "routeKey": "$connect",
-            "eventType": "CONNECT",
-            "extendedRequestId": "Zz9yXx8wVv7uUt6=",
-            "requestTime": "01/Jan/2026:00:00:00 +0000",
-            "messageDirection": "IN",
-            "stage": "live",
-            "connectedAt": REQUEST_TIME_MS,
-            "requestTimeEpoch": REQUEST_TIME_MS,
-            "identity": {"userAgent": headers["User-Agent"], "sourceIp": c["ip"]},
-            "requestId": "Zz9yXx8wVv7uUt6=",
-            "domainName": "w1s2o3c4k5.execute-api.eu-west-1.amazonaws.com",
-            "connectionId": "Zz9yXdeWvHcCIBg=",
-            "apiId": "w1s2o3c4k5",
-        },
-    }
+    return shapes.websocket_connect(headers, query=query, source_ip=c["ip"], user_agent=headers["User-Agent"],
+                                    time_ms=REQUEST_TIME_MS)
 
 
 def rest_token(c):

@@ -10,6 +10,10 @@ Run: python3 events/header-secret-authorizer/generate.py (or `make events` for e
 import copy
 import json
 import pathlib
+import sys
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent))
+import shapes  # noqa: E402  (events/shapes.py)
 
 CURRENT = "pc-demo-current-3f9a1c7e5b2d4086a1e9c7b5d3f1a2c4"  # line 1 of the demo parameter
 PREVIOUS = "pc-demo-previous-8e6d4c2a0b9f7e5d3c1a2b4d6f8e0a1c"  # line 2: the one being rotated out
@@ -107,30 +111,8 @@ def http_v2(headers, _multi):
 
 
 def websocket(headers, multi):
-    return {
-        "type": "REQUEST",
-        "methodArn": f"arn:aws:execute-api:eu-west-1:{ACCOUNT}:w1s2o3c4k5/live/$connect",
-        "headers": headers,
-        "multiValueHeaders": multi,
-        "queryStringParameters": {"room": "lobby"},
-        "multiValueQueryStringParameters": {"room": ["lobby"]},
-        "stageVariables": {},
-        "requestContext": {
-            "routeKey": "$connect",
-            "eventType": "CONNECT",
-            "extendedRequestId": "Zz9yXx8wVv7uUt6=",
-            "requestTime": "01/Jan/2026:00:00:00 +0000",
-            "messageDirection": "IN",
-            "stage": "live",
-            "connectedAt": 1767225600000,
-            "requestTimeEpoch": 1767225600000,
-            "identity": {"userAgent": "Amazon CloudFront", "sourceIp": "130.176.0.1"},
-            "requestId": "Zz9yXx8wVv7uUt6=",
-            "domainName": "w1s2o3c4k5.execute-api.eu-west-1.amazonaws.com",
-            "connectionId": "Zz9yXdeWvHcCIBg=",
-            "apiId": "w1s2o3c4k5",
-        },
-    }
+    return shapes.websocket_connect(headers, multi=multi, query={"room": "lobby"},
+                                    source_ip="130.176.0.1", user_agent="Amazon CloudFront")
 
 
 def variants():

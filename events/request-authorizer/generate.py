@@ -12,10 +12,14 @@ import copy
 import hashlib
 import json
 import pathlib
+import sys
 
 OUT = pathlib.Path(__file__).parent
 ACCOUNT = "123456789012"
 HEADER = "x-api-key"
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent))
+import shapes  # noqa: E402  (events/shapes.py)
 
 # Demo API keys (plaintext lives only here and in the events; the rules hold their SHA-256).
 ACME_KEY = "pc-demo-acme-7d1f0c9a2b4e6f8a0c2e4a6b8d0f1e3c"
@@ -206,30 +210,8 @@ def websocket(c):
     headers = {"Host": "w1s2o3c4k5.execute-api.eu-west-1.amazonaws.com", "Sec-WebSocket-Version": "13"}
     if c.get("key"):
         headers[HEADER] = c["key"]
-    return {
-        "type": "REQUEST",
-        "methodArn": f"arn:aws:execute-api:eu-west-1:{ACCOUNT}:w1s2o3c4k5/live/$connect",
-        "headers": headers,
-        "multiValueHeaders": {k: [v] for k, v in headers.items()},
-        "queryStringParameters": {},
-        "multiValueQueryStringParameters": {},
-        "stageVariables": {"stage": c["stage_var"]},
-        "requestContext": {
-            "routeKey": "$connect",
-            "eventType": "CONNECT",
-            "extendedRequestId": "Zz9yXx8wVv7uUt6=",
-            "requestTime": "01/Jan/2026:00:00:00 +0000",
-            "messageDirection": "IN",
-            "stage": "live",
-            "connectedAt": REQUEST_TIME_MS,
-            "requestTimeEpoch": REQUEST_TIME_MS,
-            "identity": {"userAgent": "wscat", "sourceIp": c["ip"]},
-            "requestId": "Zz9yXx8wVv7uUt6=",
-            "domainName": "w1s2o3c4k5.execute-api.eu-west-1.amazonaws.com",
-            "connectionId": "Zz9yXdeWvHcCIBg=",
-            "apiId": "w1s2o3c4k5",
-        },
-    }
+    return shapes.websocket_connect(headers, stage_variables={"stage": c["stage_var"]}, source_ip=c["ip"],
+                                    user_agent="wscat", time_ms=REQUEST_TIME_MS)
 
 
 ACME = {"key": ACME_KEY, "ip": "203.0.113.10", "route": ("GET", "/orders/42"), "stage": "prod", "stage_var": "prod"}
