@@ -81,10 +81,21 @@ class Resolved:
         return self.conditions[name]
 
     def value(self, node: Any) -> Any:
-        """A scalar: literal, or Ref to a parameter."""
+        """A scalar: literal, Ref to a parameter, or Fn::Join of a CommaDelimitedList parameter
+        (whose value is kept as the comma-separated text it was given as)."""
         if isinstance(node, dict) and set(node) == {"Ref"} and node["Ref"] in self.params:
             return self.params[node["Ref"]]
+        if isinstance(node, dict) and set(node) == {"Fn::Join"}:
+            sep, items = node["Fn::Join"]
+            if isinstance(items, dict):
+                return sep.join(self.listed(items))
+            return sep.join(str(self.value(i)) for i in items)
         return node
+
+    def listed(self, node: Any) -> list[str]:
+        """A CommaDelimitedList parameter's members, as CloudFormation splits its value."""
+        assert set(node) == {"Ref"} and node["Ref"] in self.params, node
+        return self.params[node["Ref"]].split(",")
 
     def _eval(self, node: Any) -> bool:
         (fn, args), = node.items()
@@ -98,6 +109,8 @@ class Resolved:
             return any(self._eval(a) for a in args)
         if fn == "Condition":
             return self.condition(args)
+        if fn == "Fn::EachMemberEquals":  # a Rules function: every member of the list is the value
+            return all(m == self.value(args[1]) for m in self.listed(args[0]))
         raise ValueError(f"unsupported condition function {fn}")
 
     def resolve(self, node: Any) -> Any:

@@ -606,6 +606,24 @@ def test_construct_refuses_combinations_that_cannot_work():
         "reserved concurrency 0": "authorizerReservedConcurrency must be a whole number of at least 1 (leave it unset for none)",
         "web ACL of a regional scope": ("webAclArn must be a WAFv2 web ACL with scope CLOUDFRONT "
                                         "(arn:aws:wafv2:us-east-1:<account>:global/webacl/<name>/<id>)"),
+        "allowedSourceIps without the CloudFront acknowledgement": (
+            "resourcePolicy.allowedSourceIps refuses CloudFront (behind it the caller is a CloudFront edge, never the viewer) - restrict viewers "
+            "with a WAF IP set, or set allowedSourceIpsIncludeCloudFront once the list holds CloudFront's origin-facing ranges"),
+        "regional allowedSourceVpces": ("resourcePolicy.allowedSourceVpcs and allowedSourceVpces need endpointType PRIVATE (CloudFront never "
+                                        "calls through a VPC endpoint, so a regional API behind it would refuse every request)"),
+        "regional deniedSourceVpcs": ("resourcePolicy.deniedSourceVpcs and deniedSourceVpces need endpointType PRIVATE (a regional API is never "
+                                      "called through a VPC endpoint, so they would never match)"),
+        "private header-secret": ("endpointType PRIVATE needs mode sigv4 (a private REST API is no CloudFront origin, so its methods cannot "
+                                  "check CloudFront's secret, key or certificate; sigv4's are AWS_IAM)"),
+        "private without vpcEndpointIds": "endpointType PRIVATE needs vpcEndpointIds (the execute-api interface endpoints of the callers' VPCs)",
+        "private without an allow list": ("endpointType PRIVATE needs resourcePolicy.allowedSourceVpces or allowedSourceVpcs (otherwise any VPC "
+                                          "endpoint of any account could invoke it)"),
+        "private deniedSourceIps": ("resourcePolicy.deniedSourceIps needs endpointType REGIONAL (through a VPC endpoint aws:SourceIp is absent, "
+                                    "so the list would never match)"),
+        "regional vpcEndpointIds": "vpcEndpointIds needs endpointType PRIVATE",
+        "origin-mtls+apiDomain": "apiDomain is not for mode origin-mtls (its custom domain is originMtls.domainName)",
+        "apiDomain upper case": "apiDomain.domainName must be a lower-case DNS name (API Gateway custom domains take no upper case)",
+        "alarm topic of SQS": "alarmTopicArn must be the ARN of an SNS topic",
         "origin-mtls": None,
         "origin-mtls+jwt": None,
         "origin-mtls+cedar": None,
@@ -726,7 +744,7 @@ def test_origin_mtls_outputs_prove_the_lockdown():
     assert render(outputs["DirectOriginUrl"]["Value"]) == f"https://<{domain_id}>/"
     assert "TLS handshake fails without a client certificate" in outputs["DirectOriginUrl"]["Description"]
     for name in ("DirectHttpApiUrl", "DirectRestApiUrl"):
-        assert "origin-mtls - the endpoint is disabled" in outputs[name]["Description"]
+        assert "origin-mtls or apiDomain - the endpoint is disabled" in outputs[name]["Description"]
     for other in ("header-secret", "api-key"):
         assert not [o for o in template(STACKS[other])["Outputs"] if o.startswith(("OriginDomain", "DirectOrigin"))]
 
@@ -939,8 +957,14 @@ def test_outputs_prove_the_lockdown(case):
     assert out["DistributionId"] == f"<{dist}>"
     assert out["CloudFrontUrl"] == f"https://<{dist}.DomainName>"
     assert out["CheckThroughCloudFront"] == f"curl -s -o /dev/null -w '%{{http_code}} ' https://<{dist}.DomainName>/ https://<{dist}.DomainName>/rest/"
-    assert out["CheckDirectRefused"] == (f"curl -s -o /dev/null -w '%{{http_code}} ' https://<{http_api}>.execute-api.<AWS::Region>.<AWS::URLSuffix>/ "
-                                         f"https://<{rest_api}>.execute-api.<AWS::Region>.<AWS::URLSuffix>/rest/")
+    execute_api = (f"https://<{http_api}>.execute-api.<AWS::Region>.<AWS::URLSuffix>/ "
+                   f"https://<{rest_api}>.execute-api.<AWS::Region>.<AWS::URLSuffix>/rest/")
+    if case in MTLS:
+        # What a direct caller would try: the custom domain (its TLS handshake fails), then the disabled execute-api.
+        (domain,) = of_type(t, "AWS::ApiGateway::DomainName")
+        assert out["CheckDirectRefused"] == f"curl -s -o /dev/null -w '%{{http_code}} ' https://<{domain}>/ https://<{domain}>/rest/ " + execute_api
+    else:
+        assert out["CheckDirectRefused"] == "curl -s -o /dev/null -w '%{http_code} ' " + execute_api
 
 
 @pytest.mark.parametrize("case", COMBINATIONS)
@@ -967,3 +991,185 @@ def test_alarms_on_denies_and_errors(case):
     ((dashboard_id, dashboard),) = of_type(t, "AWS::CloudWatch::Dashboard").items()
     assert dashboard["Properties"]["DashboardName"] == f"{stack}-decisions"
     assert t["Outputs"]["DecisionsDashboardName"]["Value"] == {"Ref": dashboard_id}
+
+
+# ------------------------------------------------------------------ the origin secret header stops at the HTTP API
+
+@pytest.mark.parametrize("case", COMBINATIONS)
+def test_http_api_removes_the_origin_secret_header_before_the_backend(case):
+    """HTTP API parameter mapping on the Lambda integration (applied after the authorizer): the
+    header CloudFront sends and the authorizer checks is removed, where there is one."""
+    t = template(COMBINATIONS[case])
+    (integration,) = of_type(t, "AWS::ApiGatewayV2::Integration").values()
+    props = integration["Properties"]
+    assert props["IntegrationType"] == "AWS_PROXY" and "IntegrationSubtype" not in props
+    if case.startswith(("header-secret", "api-key")):
+        fn_id, prefix = secret_checker(t)
+        (header,) = origin_of(t, "AWS::ApiGatewayV2::Api")["OriginCustomHeaders"]
+        assert header["HeaderName"] == environment(t, fn_id)[prefix + "HEADER_NAME"] == "x-origin-verify"
+        assert props["RequestParameters"] == {"remove:header.x-origin-verify": ""}
+    else:
+        assert "RequestParameters" not in props
+
+
+# ------------------------------------------------------------------ props the example app does not pass (infra/cdk/test/cases.ts)
+
+@pytest.fixture(scope="module")
+def cases():
+    cdk_dir = Path(__file__).resolve().parents[1] / "cdk"
+    out = subprocess.run(["npx", "--no-install", "tsx", "test/cases.ts"], cwd=cdk_dir, check=True,
+                         capture_output=True, text=True, timeout=600)
+    return json.loads(out.stdout)
+
+
+CLOUDFRONT_RANGES = ["130.176.0.0/17", "15.158.0.0/16"]
+VPCE = "vpce-0a1b2c3d4e5f60718"
+ACCOUNT_ROOT = {"AWS": {"Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"}, ":iam::", {"Ref": "AWS::AccountId"}, ":root"]]}}
+
+
+def invoke(effect, sid, principal="*", condition=None):
+    st = {"Action": "execute-api:Invoke", "Effect": effect, "Principal": principal, "Resource": "execute-api:/*", "Sid": sid}
+    return {**st, "Condition": condition} if condition else st
+
+
+def rest_api(t):
+    ((api_id, api),) = of_type(t, "AWS::ApiGateway::RestApi").items()
+    return api_id, api["Properties"]
+
+
+@pytest.mark.parametrize("case", COMBINATIONS)
+def test_no_resource_policy_and_a_regional_api_by_default(case):
+    _, props = rest_api(template(COMBINATIONS[case]))
+    assert "Policy" not in props
+    assert props["EndpointConfiguration"] == {"Types": ["REGIONAL"]}
+
+
+def test_regional_resource_policy_and_its_warning(cases):
+    case = cases["header-secret+policy+alarms"]
+    _, props = rest_api(case["template"])
+    assert props["Policy"] == {"Version": "2012-10-17", "Statement": [
+        invoke("Allow", "Invoke"),
+        invoke("Deny", "DenyOutsideAllowedSourceIps", condition={"NotIpAddress": {"aws:SourceIp": CLOUDFRONT_RANGES}}),
+        invoke("Deny", "DenyDeniedSourceIps", condition={"IpAddress": {"aws:SourceIp": ["203.0.113.0/24"]}}),
+    ]}
+    assert props["EndpointConfiguration"] == {"Types": ["REGIONAL"]}
+    # The allow list of IPs is accepted on the caller's word, with a synth warning.
+    assert [w for w in case["warnings"] if "allowedSourceIps must keep every CloudFront origin-facing range" in w]
+
+
+def test_sigv4_resource_policy_allows_this_account_only(cases):
+    _, props = rest_api(cases["sigv4+policy"]["template"])
+    assert props["Policy"]["Statement"] == [
+        invoke("Allow", "Invoke", principal=ACCOUNT_ROOT),
+        invoke("Deny", "DenyDeniedSourceIps", condition={"IpAddress": {"aws:SourceIp": ["203.0.113.0/24"]}}),
+    ]
+
+
+def deployment_id(t):
+    (stage,) = of_type(t, "AWS::ApiGateway::Stage").values()
+    return ref(stage["Properties"]["DeploymentId"])
+
+
+def test_a_resource_policy_makes_a_new_deployment(cases):
+    """A REST API applies a changed policy only with a new deployment: the policy joins the
+    deployment's logical id, so the same stack with and without it has two different ones."""
+    with_policy = deployment_id(cases["sigv4+policy"]["template"])
+    without = deployment_id(cases["sigv4+domain"]["template"])
+    assert with_policy != without
+    assert with_policy.startswith("ApiRestApiDeployment") and without.startswith("ApiRestApiDeployment")
+
+
+def test_private_rest_api_is_bound_to_its_vpc_endpoints_and_leaves_cloudfront(cases):
+    t = cases["sigv4+private"]["template"]
+    api_id, props = rest_api(t)
+    assert props["EndpointConfiguration"] == {"Types": ["PRIVATE"], "VpcEndpointIds": [VPCE]}
+    assert props["Policy"]["Statement"] == [
+        invoke("Allow", "Invoke", principal=ACCOUNT_ROOT),
+        invoke("Deny", "DenyDeniedSourceVpcs", condition={"StringEquals": {"aws:SourceVpc": ["vpc-0bad0bad0bad0bad0"]}}),
+        invoke("Deny", "DenyOutsideAllowedSourceVpces", condition={"StringNotEquals": {"aws:SourceVpce": [VPCE]}}),
+    ]
+    for method in of_type(t, "AWS::ApiGateway::Method").values():
+        assert method["Properties"]["AuthorizationType"] == "AWS_IAM"
+    dist = distribution(t)
+    (http_api,) = of_type(t, "AWS::ApiGatewayV2::Api")
+    assert [render(o["DomainName"]).split(".")[0] for o in dist["Origins"]] == [f"<{http_api}>"]
+    assert "CacheBehaviors" not in dist
+    (invoke_policy,) = [p for p in of_type(t, "AWS::IAM::Policy").values()
+                        if any("execute-api:Invoke" in as_list(s["Action"]) for s in statements(p["Properties"]["PolicyDocument"]))]
+    (st,) = statements(invoke_policy["Properties"]["PolicyDocument"])
+    assert [render(r) for r in as_list(st["Resource"])] == [f"arn:<AWS::Partition>:execute-api:eu-west-1:<AWS::AccountId>:<{http_api}>/*"]
+    assert render(t["Outputs"]["RestApiUrl"]["Value"]) == f"https://<{api_id}>.execute-api.<AWS::Region>.<AWS::URLSuffix>/rest/"
+    assert render(t["Outputs"]["CheckThroughCloudFront"]["Value"]).endswith(".DomainName>/")
+
+
+@pytest.mark.parametrize("case", ["header-secret+domain", "api-key+jwt+domain", "sigv4+domain"])
+def test_api_domain_is_the_shared_regional_domain_without_mutual_tls(cases, case):
+    t = cases[case]["template"]
+    ((domain_id, domain),) = of_type(t, "AWS::ApiGateway::DomainName").items()
+    assert domain["Properties"] == {
+        "DomainName": "api.example.com",
+        "EndpointConfiguration": {"Types": ["REGIONAL"]},
+        "RegionalCertificateArn": "arn:aws:acm:eu-west-1:111122223333:certificate/11111111-2222-3333-4444-555555555555",
+        "SecurityPolicy": "TLS_1_2",
+    }
+    api_id, props = rest_api(t)
+    (mapping,) = of_type(t, "AWS::ApiGateway::BasePathMapping").values()
+    assert mapping["Properties"]["BasePath"] == "rest" and mapping["Properties"]["RestApiId"] == {"Ref": api_id}
+    (http_api,) = of_type(t, "AWS::ApiGatewayV2::Api")
+    (api_mapping,) = of_type(t, "AWS::ApiGatewayV2::ApiMapping").values()
+    assert api_mapping["Properties"] == {"ApiId": {"Ref": http_api}, "DomainName": {"Ref": domain_id}, "Stage": "$default"}
+    assert props["DisableExecuteApiEndpoint"] is True
+    assert of_type(t, "AWS::ApiGatewayV2::Api")[http_api]["Properties"]["DisableExecuteApiEndpoint"] is True
+    origins = distribution(t)["Origins"]
+    assert len(origins) == 2
+    for origin in origins:
+        assert origin["DomainName"] == {"Ref": domain_id}
+        assert "OriginMtlsConfig" not in origin["CustomOriginConfig"]
+    headers = [sorted(h["HeaderName"] for h in o.get("OriginCustomHeaders", [])) for o in origins]
+    if case == "sigv4+domain":
+        # The signer cannot read the region from a custom domain's name.
+        assert headers == [["x-portcullis-region"], ["x-portcullis-region"]]
+        assert all(h["HeaderValue"] == {"Ref": "AWS::Region"} for o in origins for h in o["OriginCustomHeaders"])
+    elif case == "header-secret+domain":
+        assert headers == [["x-origin-verify"], ["x-origin-verify"]]
+    else:
+        assert headers == [["x-origin-verify"], ["x-api-key"]]
+    assert render(t["Outputs"]["DirectOriginUrl"]["Value"]) == f"https://<{domain_id}>/"
+    assert render(t["Outputs"]["CheckDirectRefused"]["Value"]) == (
+        f"curl -s -o /dev/null -w '%{{http_code}} ' https://<{domain_id}>/ https://<{domain_id}>/rest/ "
+        f"https://<{http_api}>.execute-api.<AWS::Region>.<AWS::URLSuffix>/ https://<{api_id}>.execute-api.<AWS::Region>.<AWS::URLSuffix>/rest/")
+
+
+@pytest.mark.parametrize("case", COMBINATIONS)
+def test_alarms_notify_nobody_by_default(case):
+    for alarm in of_type(template(COMBINATIONS[case]), "AWS::CloudWatch::Alarm").values():
+        assert "AlarmActions" not in alarm["Properties"] and "OKActions" not in alarm["Properties"]
+
+
+def test_alarms_notify_the_topic_on_alarm_and_ok(cases):
+    alarms = of_type(cases["header-secret+policy+alarms"]["template"], "AWS::CloudWatch::Alarm")
+    assert len(alarms) == 2
+    for alarm in alarms.values():
+        topic = ["arn:aws:sns:eu-west-1:111122223333:portcullis-alarms"]
+        assert alarm["Properties"]["AlarmActions"] == topic and alarm["Properties"]["OKActions"] == topic
+
+
+@pytest.mark.parametrize("case, limit", [("edge-web-acl", 2000), ("edge-web-acl+rate", 500)])
+def test_edge_web_acl_matches_the_sam_edge_stack(cases, case, limit):
+    """The same rules, priorities and actions as infra/sam/edge.yaml's WebAcl (CreateWebAcl=true)."""
+    ((_, acl),) = of_type(cases[case]["template"], "AWS::WAFv2::WebACL").items()
+    props = acl["Properties"]
+    assert props["Scope"] == "CLOUDFRONT" and props["DefaultAction"] == {"Allow": {}}
+    assert props["Name"] == "PortcullisEdgeWebAcl-web-acl"
+    assert props["VisibilityConfig"] == {"CloudWatchMetricsEnabled": True, "MetricName": "PortcullisEdgeWebAcl-web-acl", "SampledRequestsEnabled": True}
+    managed = lambda name: {"ManagedRuleGroupStatement": {"VendorName": "AWS", "Name": name}}  # noqa: E731
+    assert [(r["Priority"], r["Name"], r["Statement"]) for r in props["Rules"]] == [
+        (0, "aws-common", managed("AWSManagedRulesCommonRuleSet")),
+        (1, "aws-known-bad-inputs", managed("AWSManagedRulesKnownBadInputsRuleSet")),
+        (2, "aws-ip-reputation", managed("AWSManagedRulesAmazonIpReputationList")),
+        (3, "rate-per-ip", {"RateBasedStatement": {"Limit": limit, "AggregateKeyType": "IP"}}),
+    ]
+    assert [r.get("OverrideAction") for r in props["Rules"]] == [{"None": {}}] * 3 + [None]
+    assert props["Rules"][3]["Action"] == {"Block": {}}
+    for rule in props["Rules"]:
+        assert rule["VisibilityConfig"] == {"CloudWatchMetricsEnabled": True, "MetricName": rule["Name"], "SampledRequestsEnabled": True}

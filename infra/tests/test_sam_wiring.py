@@ -748,7 +748,10 @@ def test_the_deployment_lists_every_parameter_the_rest_api_reads(source):
     read = parameters_read(source, rest)
     served = source["Resources"]["RestDeployment"]["Properties"]["Served"]
     assert read == {"LockdownMode", "CallerAuthorizer", "SecretHeaderName", "RequestIdentityHeader",
-                    "AuthorizerResultTtlSeconds", "TrustCloudFrontViewerHeaders", "TenantUsagePlans"}
+                    "AuthorizerResultTtlSeconds", "TrustCloudFrontViewerHeaders", "TenantUsagePlans",
+                    # the custom domain disables execute-api; the resource policy and the endpoint type
+                    "ApiDomainName", "EndpointType", "VpcEndpointIds", "AllowedSourceIps", "DeniedSourceIps",
+                    "AllowedSourceVpcs", "DeniedSourceVpcs", "AllowedSourceVpces", "DeniedSourceVpces"}
     assert {k: v for k, v in served.items() if k != "Template"} == {p: {"Ref": p} for p in read}
 
 
@@ -761,7 +764,11 @@ def test_the_deployment_names_this_templates_rest_api(source):
 @pytest.mark.parametrize(
     "change",
     [{"SecretHeaderName": "x-edge-proof"}, {"AuthorizerResultTtlSeconds": "60"}, {"RequestIdentityHeader": "x-tenant"},
-     {**JWT}, {**VIEWER}, {"TenantUsagePlans": "true"}, {**MTLS}],
+     {**JWT}, {**VIEWER}, {"TenantUsagePlans": "true"}, {**MTLS},
+     # a resource policy change reaches the stage only with a new deployment
+     {"DeniedSourceIps": "203.0.113.0/24"}, {"DeniedSourceIps": "203.0.113.0/24,198.51.100.7/32"},
+     {"AllowedSourceIps": "130.176.0.0/17", "AllowedSourceIpsIncludeCloudFront": "true"},
+     {"ApiDomainName": "api.example.com", "ApiCertificateArn": "arn:aws:acm:eu-west-1:123456789012:certificate/1"}],
 )
 def test_a_changed_setting_changes_the_deployment(source, change):
     """What makes CloudFormation update the custom resource, hence a new deployment."""
@@ -954,13 +961,15 @@ def test_origin_mtls_conditions(source):
     # The secret exists only in the two modes that send one.
     assert conditions["UsesOriginSecret"] == {"Fn::Or": [{"Condition": "IsHeaderSecret"}, {"Condition": "IsApiKey"}]}
     assert conditions["OriginMtlsWithoutCaller"] == {"Fn::And": [{"Condition": "IsOriginMtls"}, {"Fn::Not": [{"Condition": "HasCaller"}]}]}
+    # The custom domain is shared with ApiDomainName (the other modes' domain).
+    assert conditions["UsesCustomDomain"] == {"Fn::Or": [{"Condition": "IsOriginMtls"}, {"Condition": "HasApiDomain"}]}
     for name in MTLS_RESOURCES:
-        assert source["Resources"][name]["Condition"] == "IsOriginMtls", name
+        assert source["Resources"][name]["Condition"] == "UsesCustomDomain", name
     for name in ("HttpApiOriginMtlsAuthorizer", "RestOriginMtlsAuthorizer", "HttpApiInvokesOriginMtlsAuthorizer",
                  "RestInvokesOriginMtlsAuthorizer"):
         assert source["Resources"][name]["Condition"] == "OriginMtlsWithoutCaller", name
     for name in ("OriginDomainRegionalName", "OriginDomainRegionalHostedZoneId", "DirectOriginUrl"):
-        assert source["Outputs"][name]["Condition"] == "IsOriginMtls", name
+        assert source["Outputs"][name]["Condition"] == "UsesCustomDomain", name
 
 
 def test_origin_mtls_outputs_prove_the_lockdown(deployed):
@@ -970,7 +979,7 @@ def test_origin_mtls_outputs_prove_the_lockdown(deployed):
     assert t.text(t.outputs["DirectOriginUrl"]["Value"]) == "https://origin.api.example.com/"
     assert "TLS handshake fails without a client certificate" in t.outputs["DirectOriginUrl"]["Description"]
     for name in ("DirectHttpApiUrl", "DirectRestApiUrl"):
-        assert "origin-mtls - the endpoint is disabled" in t.outputs[name]["Description"]
+        assert "origin-mtls or ApiDomainName - the endpoint is disabled" in t.outputs[name]["Description"]
 
 
 MTLS_REQUIRED = {
@@ -1388,9 +1397,16 @@ def test_outputs_prove_the_lockdown(deployed, case):
     assert sub_text(out["RestApiUrl"]) == "https://${Distribution.DomainName}/rest/"
     assert sub_text(out["CheckThroughCloudFront"]) == (
         "curl -s -o /dev/null -w '%{http_code} ' https://${Distribution.DomainName}/ https://${Distribution.DomainName}/rest/")
-    assert sub_text(out["CheckDirectRefused"]) == (
-        "curl -s -o /dev/null -w '%{http_code} ' https://${HttpApi}.execute-api.${AWS::Region}.amazonaws.com/ "
-        "https://${RestApi}.execute-api.${AWS::Region}.amazonaws.com/rest/")
+    execute_api = ("https://${HttpApi}.execute-api.${AWS::Region}.amazonaws.com/ "
+                   "https://${RestApi}.execute-api.${AWS::Region}.amazonaws.com/rest/")
+    if case in MTLS_CASES:
+        # What a direct caller would try: the custom domain (its TLS handshake fails), then the
+        # disabled execute-api endpoints.
+        assert out["CheckDirectRefused"]["Fn::Sub"] == [
+            "curl -s -o /dev/null -w '%{http_code} ' https://${Domain}/ https://${Domain}/rest/ " + execute_api,
+            {"Domain": {"Ref": "OriginDomainName"}}]
+    else:
+        assert sub_text(out["CheckDirectRefused"]) == "curl -s -o /dev/null -w '%{http_code} ' " + execute_api
 
 
 # ------------------------------------------------------------------ web ACL
@@ -1478,3 +1494,242 @@ def test_no_alarms_without_metrics(source):
     t = Resolved(source, {"LockdownMode": "header-secret", "MetricsNamespace": ""})
     assert not t.of_type("AWS::CloudWatch::Alarm") and not t.of_type("AWS::CloudWatch::Dashboard")
     assert "DecisionsDashboardName" not in t.outputs
+
+
+# ------------------------------------------------------------------ alarm actions
+
+TOPIC = "arn:aws:sns:eu-west-1:123456789012:portcullis-alarms"
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_alarms_notify_nobody_by_default(deployed, case):
+    for name, alarm in deployed[case].of_type("AWS::CloudWatch::Alarm").items():
+        assert "AlarmActions" not in alarm["Properties"] and "OKActions" not in alarm["Properties"], name
+
+
+@pytest.mark.parametrize("case", ["header-secret", "api-key+request", "sigv4", "origin-mtls+cedar"])
+def test_alarms_notify_the_topic_on_alarm_and_ok(source, case):
+    params = {**CASES[case], "AlarmTopicArn": TOPIC}
+    t = Resolved(sam_transform(source, params), params)
+    alarms = t.of_type("AWS::CloudWatch::Alarm")
+    assert set(alarms) == {"DenyAlarm", "ErrorAlarm"}
+    for alarm in alarms.values():
+        props = alarm["Properties"]
+        assert props["AlarmActions"] == props["OKActions"] == [{"Ref": "AlarmTopicArn"}]
+        assert [t.text(a) for a in props["AlarmActions"]] == [TOPIC]
+
+
+@pytest.mark.parametrize("arn, accepted", [
+    ("", True), (TOPIC, True), (TOPIC + ".fifo", True), ("arn:aws-us-gov:sns:us-gov-west-1:123456789012:t", True),
+    ("arn:aws:sqs:eu-west-1:123456789012:portcullis-alarms", False), ("portcullis-alarms", False),
+    ("arn:aws:sns:eu-west-1:12345:t", False),
+])
+def test_alarm_topic_parameter_pattern(source, arn, accepted):
+    assert bool(re.fullmatch(source["Parameters"]["AlarmTopicArn"]["AllowedPattern"], arn)) is accepted
+
+
+# ------------------------------------------------------------------ the origin secret header stops at the HTTP API
+
+@pytest.mark.parametrize("case", CASES)
+def test_http_api_removes_the_origin_secret_header_before_the_backend(deployed, case):
+    """HTTP API parameter mapping (remove:header.<name>, no value) on the Lambda integration, applied
+    after the authorizer; where CloudFront sends no secret to the HTTP API, nothing to remove."""
+    t = deployed[case]
+    (integration,) = t.of_type("AWS::ApiGatewayV2::Integration").values()
+    props = integration["Properties"]
+    if case in SECRET_CHECKER:
+        (header,) = origins(t)["http-api"]["OriginCustomHeaders"]
+        assert t.value(header["HeaderName"]) == "x-origin-verify"
+        assert props["RequestParameters"] == {"remove:header.x-origin-verify": ""}
+    else:
+        assert "RequestParameters" not in props
+    assert props["IntegrationType"] == "AWS_PROXY" and "IntegrationSubtype" not in props
+
+
+def test_a_renamed_secret_header_is_not_removed(source):
+    """A CloudFormation map key cannot be a parameter: with another SecretHeaderName the mapping is
+    left out rather than removing the wrong header (docs/deploy.md)."""
+    params = {"LockdownMode": "header-secret", "SecretHeaderName": "x-edge-proof"}
+    t = Resolved(sam_transform(source, params), params)
+    (integration,) = t.of_type("AWS::ApiGatewayV2::Integration").values()
+    assert "RequestParameters" not in integration["Properties"]
+
+
+# ------------------------------------------------------------------ REST resource policy and endpoint type
+
+CLOUDFRONT_RANGES = "130.176.0.0/17,15.158.0.0/16"
+VPCE = "vpce-0a1b2c3d4e5f60718"
+PRIVATE = {"LockdownMode": "sigv4", "OriginSignerVersionArn": SIGNER_VERSION, "EndpointType": "PRIVATE",
+           "VpcEndpointIds": VPCE, "AllowedSourceVpces": VPCE, "DeniedSourceVpcs": "vpc-0bad0bad0bad0bad0"}
+REGIONAL_POLICY = {"AllowedSourceIps": CLOUDFRONT_RANGES, "AllowedSourceIpsIncludeCloudFront": "true",
+                   "DeniedSourceIps": "203.0.113.0/24"}
+
+
+def invoke(effect, sid, principal="*", condition=None):
+    """One resource policy statement on this API's every method (execute-api:/* is its ARN's shorthand)."""
+    st = {"Sid": sid, "Effect": effect, "Principal": principal, "Action": "execute-api:Invoke", "Resource": "execute-api:/*"}
+    return {**st, "Condition": condition} if condition else st
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_no_resource_policy_and_a_regional_api_by_default(deployed, case):
+    props = deployed[case].resources["RestApi"]["Properties"]
+    assert "Policy" not in props
+    assert props["EndpointConfiguration"] == {"Types": [{"Ref": "EndpointType"}]}
+    assert deployed[case].value(props["EndpointConfiguration"]["Types"][0]) == "REGIONAL"
+
+
+@pytest.mark.parametrize("mode", ["header-secret", "api-key", "origin-mtls"])
+def test_regional_resource_policy_denies_outside_and_denied_source_ips(source, mode):
+    params = {**(MTLS if mode == "origin-mtls" else {"LockdownMode": mode}), **REGIONAL_POLICY}
+    t = Resolved(sam_transform(source, params), params)
+    assert t.failed_rules() == []
+    policy = t.resources["RestApi"]["Properties"]["Policy"]
+    assert policy == {"Version": "2012-10-17", "Statement": [
+        invoke("Allow", "Invoke"),
+        invoke("Deny", "DenyOutsideAllowedSourceIps", condition={"NotIpAddress": {"aws:SourceIp": {"Ref": "AllowedSourceIps"}}}),
+        invoke("Deny", "DenyDeniedSourceIps", condition={"IpAddress": {"aws:SourceIp": {"Ref": "DeniedSourceIps"}}}),
+    ]}
+    assert t.listed({"Ref": "AllowedSourceIps"}) == ["130.176.0.0/17", "15.158.0.0/16"]
+    assert t.listed({"Ref": "DeniedSourceIps"}) == ["203.0.113.0/24"]
+    # Still CloudFront's origin, regional.
+    assert {o for o in origins(t)} == {"http-api", "rest-api"}
+
+
+def test_sigv4_resource_policy_allows_this_account_only(source):
+    """An Allow for "*" would open the AWS_IAM methods to principals of every account whose own
+    policy allows them: in sigv4 mode the Allow names this account."""
+    params = {**CASES["sigv4"], "DeniedSourceIps": "203.0.113.0/24"}
+    t = Resolved(sam_transform(source, params), params)
+    assert t.resources["RestApi"]["Properties"]["Policy"]["Statement"] == [
+        invoke("Allow", "Invoke", principal={"AWS": {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:root"}}),
+        invoke("Deny", "DenyDeniedSourceIps", condition={"IpAddress": {"aws:SourceIp": {"Ref": "DeniedSourceIps"}}}),
+    ]
+
+
+def test_private_rest_api_is_bound_to_its_vpc_endpoints_and_leaves_cloudfront(source):
+    t = Resolved(sam_transform(source, PRIVATE), PRIVATE)
+    assert t.failed_rules() == []
+    props = t.resources["RestApi"]["Properties"]
+    assert props["EndpointConfiguration"] == {"Types": [{"Ref": "EndpointType"}], "VpcEndpointIds": {"Ref": "VpcEndpointIds"}}
+    assert t.value(props["EndpointConfiguration"]["Types"][0]) == "PRIVATE" and t.listed({"Ref": "VpcEndpointIds"}) == [VPCE]
+    assert props["Policy"]["Statement"] == [
+        invoke("Allow", "Invoke", principal={"AWS": {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:root"}}),
+        invoke("Deny", "DenyDeniedSourceVpcs", condition={"StringEquals": {"aws:SourceVpc": {"Ref": "DeniedSourceVpcs"}}}),
+        invoke("Deny", "DenyOutsideAllowedSourceVpces", condition={"StringNotEquals": {"aws:SourceVpce": {"Ref": "AllowedSourceVpces"}}}),
+    ]
+    # Its methods are AWS_IAM (sigv4), signed by the callers in the VPC.
+    for method in t.of_type("AWS::ApiGateway::Method").values():
+        assert method["Properties"]["AuthorizationType"] == "AWS_IAM"
+    # CloudFront keeps the HTTP API only: no REST origin, no /rest/* behaviour, no REST grant to the signer.
+    dist = t.resources["Distribution"]["Properties"]["DistributionConfig"]
+    assert [o["Id"] for o in dist["Origins"]] == ["http-api"] and "CacheBehaviors" not in dist
+    (st,) = statements(t.resources["OriginSignerInvokePolicy"]["Properties"]["PolicyDocument"])
+    assert [sub_text(r) for r in st["Resource"]] == ["arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:${HttpApi}/*"]
+    out = {name: o["Value"] for name, o in t.outputs.items()}
+    assert sub_text(out["RestApiUrl"]) == "https://${RestApi}.execute-api.${AWS::Region}.amazonaws.com/rest/"
+    assert sub_text(out["CheckThroughCloudFront"]) == "curl -s -o /dev/null -w '%{http_code} ' https://${Distribution.DomainName}/"
+    assert t.text(t.resources["RestDeployment"]["Properties"]["Served"]["EndpointType"]) == "PRIVATE"
+
+
+@pytest.mark.parametrize("params, refused", [
+    # Behind CloudFront the caller is an edge: an IP allow list must hold CloudFront's ranges, said explicitly.
+    ({"LockdownMode": "header-secret", "AllowedSourceIps": "198.51.100.0/24"}, "AllowedSourceIps refuses CloudFront"),
+    ({**PRIVATE, "AllowedSourceIps": CLOUDFRONT_RANGES, "AllowedSourceIpsIncludeCloudFront": "true"},
+     "AllowedSourceIps needs EndpointType REGIONAL"),
+    ({**PRIVATE, "DeniedSourceIps": "203.0.113.0/24"}, "DeniedSourceIps needs EndpointType REGIONAL"),
+    # A regional API behind CloudFront never sees aws:SourceVpc(e).
+    ({"LockdownMode": "header-secret", "AllowedSourceVpces": VPCE}, "AllowedSourceVpcs and AllowedSourceVpces need EndpointType PRIVATE"),
+    ({"LockdownMode": "header-secret", "AllowedSourceVpcs": "vpc-0a1b2c3d"}, "AllowedSourceVpcs and AllowedSourceVpces need EndpointType PRIVATE"),
+    ({"LockdownMode": "api-key", "DeniedSourceVpces": VPCE}, "DeniedSourceVpcs and DeniedSourceVpces need EndpointType PRIVATE"),
+    # A private API is no CloudFront origin: sigv4 only, bound to its endpoints, restricted to them.
+    ({**PRIVATE, "LockdownMode": "header-secret"}, "EndpointType PRIVATE needs LockdownMode sigv4"),
+    ({**MTLS, "EndpointType": "PRIVATE", "VpcEndpointIds": VPCE, "AllowedSourceVpces": VPCE}, "EndpointType PRIVATE needs LockdownMode sigv4"),
+    ({**PRIVATE, "VpcEndpointIds": ""}, "EndpointType PRIVATE needs VpcEndpointIds"),
+    ({**PRIVATE, "AllowedSourceVpces": ""}, "EndpointType PRIVATE needs AllowedSourceVpces or AllowedSourceVpcs"),
+    ({**PRIVATE, "ApiDomainName": "api.example.com", "ApiCertificateArn": DOMAIN_CERT}, "EndpointType PRIVATE takes no ApiDomainName"),
+])
+def test_resource_policy_rules_refuse_what_cannot_work(source, params, refused):
+    failed = Resolved(source, params).failed_rules()
+    assert any(f.startswith(refused) for f in failed), failed
+
+
+@pytest.mark.parametrize("params", [
+    {"LockdownMode": "header-secret", **REGIONAL_POLICY},
+    {"LockdownMode": "header-secret", "DeniedSourceIps": "203.0.113.0/24"},
+    PRIVATE,
+    {**PRIVATE, "AllowedSourceVpces": "", "AllowedSourceVpcs": "vpc-0a1b2c3d"},
+])
+def test_resource_policy_rules_accept_what_works(source, params):
+    assert Resolved(source, params).failed_rules() == []
+
+
+# ------------------------------------------------------------------ custom domain for the APIs (ApiDomainName)
+
+API_DOMAIN = {"ApiDomainName": "api.example.com", "ApiCertificateArn": DOMAIN_CERT}
+DOMAIN_CASES = {
+    "header-secret+domain": {"LockdownMode": "header-secret", **API_DOMAIN},
+    "api-key+jwt+domain": {"LockdownMode": "api-key", **JWT, **API_DOMAIN},
+    "sigv4+domain": {**CASES["sigv4"], **API_DOMAIN},
+}
+
+
+@pytest.fixture(scope="module")
+def with_domain(source):
+    return {case: Resolved(sam_transform(source, params), params) for case, params in DOMAIN_CASES.items()}
+
+
+@pytest.mark.parametrize("case", DOMAIN_CASES)
+def test_api_domain_is_the_shared_regional_domain_without_mutual_tls(with_domain, case):
+    t = with_domain[case]
+    assert t.failed_rules() == []
+    assert set(t.of_type("AWS::ApiGateway::DomainName")) == {"OriginDomain"}
+    assert t.resources["OriginDomain"]["Properties"] == {
+        "DomainName": {"Ref": "ApiDomainName"},
+        "RegionalCertificateArn": {"Ref": "ApiCertificateArn"},
+        "EndpointConfiguration": {"Types": ["REGIONAL"]},
+        "SecurityPolicy": "TLS_1_2",
+    }
+    assert t.value(t.resources["OriginDomain"]["Properties"]["DomainName"]) == "api.example.com"
+    assert t.resources["OriginDomainRestMapping"]["Properties"] == {
+        "DomainName": {"Ref": "OriginDomain"}, "BasePath": "rest", "RestApiId": {"Ref": "RestApi"}, "Stage": {"Ref": "RestStage"}}
+    assert t.resources["OriginDomainHttpMapping"]["Properties"] == {
+        "DomainName": {"Ref": "OriginDomain"}, "ApiId": {"Ref": "HttpApi"}, "Stage": "$default"}
+    # Nobody bypasses it through execute-api.
+    for api in ("HttpApi", "RestApi"):
+        assert t.resources[api]["Properties"]["DisableExecuteApiEndpoint"] is True, api
+    for origin_id, origin in origins(t).items():
+        assert origin["DomainName"] == {"Ref": "OriginDomain"}, origin_id
+        assert "OriginMtlsConfig" not in origin["CustomOriginConfig"]
+    assert t.text(t.outputs["DirectOriginUrl"]["Value"]) == "https://api.example.com/"
+    assert t.outputs["OriginDomainRegionalName"]["Value"] == {"Fn::GetAtt": ["OriginDomain", "RegionalDomainName"]}
+    # The direct caller's first try is the domain, then the disabled execute-api endpoints.
+    assert t.outputs["CheckDirectRefused"]["Value"]["Fn::Sub"] == [
+        "curl -s -o /dev/null -w '%{http_code} ' https://${Domain}/ https://${Domain}/rest/ "
+        "https://${HttpApi}.execute-api.${AWS::Region}.amazonaws.com/ https://${RestApi}.execute-api.${AWS::Region}.amazonaws.com/rest/",
+        {"Domain": {"Ref": "ApiDomainName"}}]
+    # The mode's proof travels as before: the header secret, the key, or the signature.
+    headers = {o: [(h["HeaderName"], h["HeaderValue"]) for h in origin.get("OriginCustomHeaders", [])] for o, origin in origins(t).items()}
+    region = [("x-portcullis-region", {"Ref": "AWS::Region"})]
+    if case == "sigv4+domain":
+        # The signer cannot read the region from a custom domain's name.
+        assert headers == {"http-api": region, "rest-api": region}
+    elif case == "header-secret+domain":
+        assert [n for n, _ in headers["http-api"]] == [n for n, _ in headers["rest-api"]] == [{"Ref": "SecretHeaderName"}]
+    else:
+        assert [n for n, _ in headers["rest-api"]] == ["x-api-key"]
+    assert t.text(t.resources["RestDeployment"]["Properties"]["Served"]["ApiDomainName"]) == "api.example.com"
+
+
+@pytest.mark.parametrize("params, refused", [
+    ({"LockdownMode": "header-secret", "ApiDomainName": "api.example.com"}, "ApiDomainName needs ApiCertificateArn"),
+    ({**MTLS, **API_DOMAIN}, "ApiDomainName is not for origin-mtls"),
+])
+def test_api_domain_rules(source, params, refused):
+    failed = Resolved(source, params).failed_rules()
+    assert any(f.startswith(refused) for f in failed), failed
+
+
+@pytest.mark.parametrize("value, accepted", [("api.example.com", True), ("API.example.com", False), ("https://api.example.com", False)])
+def test_api_domain_pattern(source, value, accepted):
+    assert bool(re.fullmatch(source["Parameters"]["ApiDomainName"]["AllowedPattern"], value)) is accepted

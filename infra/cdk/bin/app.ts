@@ -19,13 +19,21 @@
 // header-secret and api-key modes - the origin secret's rotation: rotationDays (default 30),
 //   rotationPropagationWaitSeconds (default the secret cache TTL + 30, i.e. 330), rotationGraceSeconds (default 60),
 //   rotationCanaryUrl (an https:// URL through CloudFront that must not answer 401/403 after the switch; default none),
+// alarmTopicArn (an SNS topic the deny and error alarms notify on ALARM and OK; default none),
+// apiDomainName + apiCertificateArn (not origin-mtls: a custom domain for both APIs, execute-api disabled),
+// the REST resource policy (comma lists): allowedSourceIps (with allowedSourceIpsIncludeCloudFront=true),
+//   deniedSourceIps; with endpointType=PRIVATE (sigv4 only) vpcEndpointIds, allowedSourceVpces,
+//   allowedSourceVpcs, deniedSourceVpces, deniedSourceVpcs,
+// createWebAcl=true (+ webAclRateLimit, default 2000): a stack PortcullisEdgeWebAcl in us-east-1 with the
+//   CloudFront web ACL (pass its WebAclArn output as -c webAclArn),
 // cargoProfile (default release), originSignerZip (default target/edge/origin-signer.zip).
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { App, Duration, Validations } from 'aws-cdk-lib';
+import { Duration, Validations } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { CallerAuthorizer, LockdownMode, LockedDownApiProps, OriginMtls, OriginSecretRotation, PortcullisStack } from '../lib';
+import { App, CfnOutput, Stack } from 'aws-cdk-lib';
+import { CallerAuthorizer, EdgeWebAcl, LockdownMode, LockedDownApiProps, OriginMtls, OriginSecretRotation, PortcullisStack, RestResourcePolicy } from '../lib';
 
 const app = new App();
 const ctx = (key: string): string | undefined => app.node.tryGetContext(key);
@@ -80,6 +88,17 @@ const originSecretRotation: OriginSecretRotation = {
   grace: seconds('rotationGraceSeconds'),
   canaryUrl: ctx('rotationCanaryUrl'),
 };
+const list = (key: string): string[] | undefined => (ctx(key) ? ctx(key)!.split(',').map((v) => v.trim()).filter((v) => v) : undefined);
+const resourcePolicy: RestResourcePolicy = {
+  allowedSourceIps: list('allowedSourceIps'),
+  allowedSourceIpsIncludeCloudFront: ctx('allowedSourceIpsIncludeCloudFront') === 'true',
+  deniedSourceIps: list('deniedSourceIps'),
+  allowedSourceVpcs: list('allowedSourceVpcs'),
+  deniedSourceVpcs: list('deniedSourceVpcs'),
+  allowedSourceVpces: list('allowedSourceVpces'),
+  deniedSourceVpces: list('deniedSourceVpces'),
+};
+const apiDomain = ctx('apiDomainName') ? { domainName: ctx('apiDomainName')!, certificateArn: ctx('apiCertificateArn') ?? '' } : undefined;
 const stack = (id: string, description: string, api: LockedDownApiProps) => new PortcullisStack(app, id, {
   env: { account, region },
   description: `portcullis - APIs reachable only through CloudFront (${description})`,
@@ -90,6 +109,11 @@ const stack = (id: string, description: string, api: LockedDownApiProps) => new 
     webAclArn: ctx('webAclArn'),
     authorizerReservedConcurrency: ctx('authorizerReservedConcurrency') === undefined ? undefined : Number(ctx('authorizerReservedConcurrency')),
     originSecretRotation: api.mode === 'header-secret' || api.mode === 'api-key' ? originSecretRotation : undefined,
+    alarmTopicArn: ctx('alarmTopicArn'),
+    resourcePolicy,
+    endpointType: ctx('endpointType') === 'PRIVATE' ? 'PRIVATE' : undefined,
+    vpcEndpointIds: list('vpcEndpointIds'),
+    apiDomain: api.mode === 'origin-mtls' ? undefined : apiDomain,
     ...api,
   },
 });
@@ -150,6 +174,16 @@ if (modes.includes('origin-mtls') && request) {
 }
 if (modes.includes('api-key') && request) {
   stack('PortcullisApiKeyRequest', 'api-key + request authorizer', { mode: 'api-key', callerAuthorizer: request });
+}
+
+// The CloudFront web ACL (scope CLOUDFRONT: us-east-1), as the SAM edge stack's CreateWebAcl=true.
+if (ctx('createWebAcl') === 'true') {
+  const edge = new Stack(app, 'PortcullisEdgeWebAcl', {
+    env: { account, region: 'us-east-1' },
+    description: 'portcullis - the CloudFront web ACL: AWS managed rule groups and a per-IP rate rule',
+  });
+  const acl = new EdgeWebAcl(edge, 'WebAcl', { rateLimit: ctx('webAclRateLimit') === undefined ? undefined : Number(ctx('webAclRateLimit')) });
+  new CfnOutput(edge, 'WebAclArn', { value: acl.webAclArn, description: 'The web ACL for the API stacks\' distributions (-c webAclArn).' });
 }
 
 Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { verbose: true }));

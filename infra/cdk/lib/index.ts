@@ -1,2 +1,3 @@
 export * from './locked-down-api';
 export * from './stack';
+export * from './edge-web-acl';

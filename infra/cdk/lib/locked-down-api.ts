@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { Aws, CfnResource, Duration, Fn, RemovalPolicy, SecretValue, Stack, Token, Validations } from 'aws-cdk-lib';
+import { Annotations, Aws, CfnResource, Duration, Fn, RemovalPolicy, SecretValue, Stack, Token, Validations } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import * as apigwv2Authorizers from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
@@ -7,6 +7,7 @@ import * as apigwv2Integrations from 'aws-cdk-lib/aws-apigatewayv2-integrations'
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as origins from 'aws-cdk-lib/aws-cloudfront-origins';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -106,6 +107,37 @@ export interface OriginSecretRotation {
   readonly canaryUrl?: string;
 }
 
+/**
+ * The REST API's resource policy: an Allow, then one explicit Deny per list (API Gateway evaluates it
+ * before any authorizer). Behind CloudFront the caller's aws:SourceIp is a CloudFront edge, never the
+ * viewer, and a regional API is never called through a VPC endpoint: the lists that would refuse
+ * CloudFront or never match are refused at synth (docs/deploy.md, "Resource policy").
+ */
+export interface RestResourcePolicy {
+  /** Deny every caller outside these CIDRs (NotIpAddress aws:SourceIp). Regional only; needs `allowedSourceIpsIncludeCloudFront`. */
+  readonly allowedSourceIps?: string[];
+  /** You confirm `allowedSourceIps` holds every CloudFront origin-facing range and keep it current. Default false (refused). */
+  readonly allowedSourceIpsIncludeCloudFront?: boolean;
+  /** Deny callers from these CIDRs (IpAddress aws:SourceIp): direct callers and CloudFront edges, never a viewer. Regional only. */
+  readonly deniedSourceIps?: string[];
+  /** endpointType PRIVATE: deny every request not from these VPCs (StringNotEquals aws:SourceVpc). */
+  readonly allowedSourceVpcs?: string[];
+  /** endpointType PRIVATE: deny requests from these VPCs (StringEquals aws:SourceVpc). */
+  readonly deniedSourceVpcs?: string[];
+  /** endpointType PRIVATE: deny every request not through these VPC endpoints (StringNotEquals aws:SourceVpce). */
+  readonly allowedSourceVpces?: string[];
+  /** endpointType PRIVATE: deny requests through these VPC endpoints (StringEquals aws:SourceVpce). */
+  readonly deniedSourceVpces?: string[];
+}
+
+/** A regional custom domain for both APIs (not origin-mtls, which has its own): CloudFront's origin, execute-api disabled. */
+export interface ApiDomain {
+  /** Lower-case DNS name (api.example.com); point it at the OriginDomainRegionalName output. */
+  readonly domainName: string;
+  /** ACM certificate for `domainName`, in the stack's region. */
+  readonly certificateArn: string;
+}
+
 /** PROPAGATION_WAIT_SECONDS beyond the authorizers' secret cache TTL. */
 export const PROPAGATION_MARGIN = Duration.seconds(30);
 
@@ -176,6 +208,20 @@ export interface LockedDownApiProps {
   readonly webAclArn?: string;
   /** sigv4: the packaged edge signer. Default: target/edge/origin-signer.zip (`make edge-package`). */
   readonly originSignerCode?: lambda.Code;
+  /** With metrics on: an SNS topic notified when the deny or error alarm fires and returns to OK. Default none. */
+  readonly alarmTopicArn?: string;
+  /** The REST API's resource policy. Default none (PRIVATE: the Allow alone plus the lists given). */
+  readonly resourcePolicy?: RestResourcePolicy;
+  /**
+   * The REST API's endpoint type. Default REGIONAL (behind CloudFront). PRIVATE: reachable through
+   * `vpcEndpointIds` only and no CloudFront origin (the distribution keeps the HTTP API); needs mode
+   * sigv4 (AWS_IAM methods signed by the callers) and `resourcePolicy.allowedSourceVpces` or `allowedSourceVpcs`.
+   */
+  readonly endpointType?: 'REGIONAL' | 'PRIVATE';
+  /** endpointType PRIVATE: the execute-api interface VPC endpoints (vpce-...). */
+  readonly vpcEndpointIds?: string[];
+  /** Not with origin-mtls: a custom domain for both APIs, CloudFront's origin; execute-api is disabled. */
+  readonly apiDomain?: ApiDomain;
 }
 
 const CACHING_DISABLED = cloudfront.CachePolicy.CACHING_DISABLED;
@@ -209,8 +255,10 @@ export class LockedDownApi extends Construct {
   readonly secretRotatorLogGroup?: logs.LogGroup;
   /** The API key CloudFront sends - api-key mode. */
   readonly apiKeySecret?: secretsmanager.Secret;
-  /** The mutual TLS custom domain both APIs are mapped onto - origin-mtls mode. */
+  /** The custom domain both APIs are mapped onto - origin-mtls mode (mutual TLS) or `apiDomain`. */
   readonly originDomain?: apigw.DomainName;
+  /** The REST API is private (endpointType PRIVATE): no CloudFront origin. */
+  readonly restApiIsPrivate: boolean;
   readonly originSignerFunction?: cloudfront.experimental.EdgeFunction;
   /** The decisions dashboard (with the deny and error alarms) - when metrics are on. */
   readonly decisionsDashboard?: cloudwatch.CfnDashboard;
@@ -242,6 +290,33 @@ export class LockedDownApi extends Construct {
     if (props.webAclArn && !Token.isUnresolved(props.webAclArn)
       && !/^arn:aws[a-z-]*:wafv2:us-east-1:\d{12}:global\/webacl\/[A-Za-z0-9_-]{1,128}\/[a-f0-9-]{36}$/.test(props.webAclArn)) {
       throw new Error('webAclArn must be a WAFv2 web ACL with scope CLOUDFRONT (arn:aws:wafv2:us-east-1:<account>:global/webacl/<name>/<id>)');
+    }
+    if (props.alarmTopicArn && !Token.isUnresolved(props.alarmTopicArn)
+      && !/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?$/.test(props.alarmTopicArn)) {
+      throw new Error('alarmTopicArn must be the ARN of an SNS topic');
+    }
+    const isPrivate = (props.endpointType ?? 'REGIONAL') === 'PRIVATE';
+    this.restApiIsPrivate = isPrivate;
+    const policyLists = validateResourcePolicy(props, isPrivate);
+    if (policyLists?.allowedSourceIps?.length) {
+      // Accepted on the caller's word: CloudFront's origin-facing ranges change, and the list must follow them.
+      Annotations.of(this).addWarningV2('portcullis:allowedSourceIps', 'resourcePolicy.allowedSourceIps must keep every CloudFront '
+        + 'origin-facing range (ip-ranges.json, CLOUDFRONT_ORIGIN_FACING) current, or the distribution gets 403');
+    }
+    const apiDomain = props.apiDomain;
+    if (apiDomain) {
+      if (mode === 'origin-mtls') {
+        throw new Error('apiDomain is not for mode origin-mtls (its custom domain is originMtls.domainName)');
+      }
+      if (isPrivate) {
+        throw new Error('endpointType PRIVATE takes no apiDomain (a private custom domain is another resource type, and CloudFront does not use it)');
+      }
+      if (!Token.isUnresolved(apiDomain.domainName) && !/^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/.test(apiDomain.domainName)) {
+        throw new Error('apiDomain.domainName must be a lower-case DNS name (API Gateway custom domains take no upper case)');
+      }
+      if (!apiDomain.certificateArn) {
+        throw new Error('apiDomain needs certificateArn (an ACM certificate for the domain, in this region)');
+      }
     }
     const usesOriginSecret = mode === 'header-secret' || mode === 'api-key';
     if (props.originSecretRotation && !usesOriginSecret) {
@@ -425,10 +500,14 @@ export class LockedDownApi extends Construct {
     }
     this.httpApi = new apigwv2.HttpApi(this, 'HttpApi', {
       description: 'portcullis HTTP API - reachable only through CloudFront',
-      defaultIntegration: new apigwv2Integrations.HttpLambdaIntegration('Backend', backend),
+      // The authorizer has checked the origin secret by now (parameter mapping changes the
+      // integration request, after authorization): the backend never sees it.
+      defaultIntegration: new apigwv2Integrations.HttpLambdaIntegration('Backend', backend, {
+        parameterMapping: usesOriginSecret ? new apigwv2.ParameterMapping().removeHeader(headerName) : undefined,
+      }),
       defaultAuthorizer: httpAuthorizer,
-      // origin-mtls: the only way in is the custom domain, which requires CloudFront's certificate.
-      disableExecuteApiEndpoint: mode === 'origin-mtls' ? true : undefined,
+      // A custom domain (origin-mtls' or apiDomain) is the only way in: nobody bypasses it via execute-api.
+      disableExecuteApiEndpoint: mode === 'origin-mtls' || apiDomain ? true : undefined,
     });
     for (const child of this.httpApi.node.findAll()) {
       if (!(child instanceof apigwv2.CfnAuthorizer)) {
@@ -459,13 +538,18 @@ export class LockedDownApi extends Construct {
     // ------------------------------------------------------------ REST API
     this.restApi = new apigw.RestApi(this, 'RestApi', {
       description: 'portcullis REST API - reachable only through CloudFront',
-      endpointTypes: [apigw.EndpointType.REGIONAL],
+      endpointConfiguration: {
+        types: [isPrivate ? apigw.EndpointType.PRIVATE : apigw.EndpointType.REGIONAL],
+        vpcEndpoints: isPrivate ? props.vpcEndpointIds!.map((vpce, i) => ec2.InterfaceVpcEndpoint.fromInterfaceVpcEndpointAttributes(
+          this, `VpcEndpoint${i}`, { vpcEndpointId: vpce, port: 443 })) : undefined,
+      },
+      policy: policyLists ? this.resourcePolicyDocument(mode, policyLists) : undefined,
       // The usage-plan key: CloudFront's x-api-key header (api-key mode), or each tenant's
       // usageIdentifierKey from the request authorizer (tenantUsagePlans).
       apiKeySourceType: tenantUsagePlans ? apigw.ApiKeySourceType.AUTHORIZER : apigw.ApiKeySourceType.HEADER,
       cloudWatchRole: false,
-      // origin-mtls: the only way in is the custom domain (CDK redeploys the stage on the change).
-      disableExecuteApiEndpoint: mode === 'origin-mtls' ? true : undefined,
+      // A custom domain is the only way in (CDK redeploys the stage on the change).
+      disableExecuteApiEndpoint: mode === 'origin-mtls' || apiDomain ? true : undefined,
       deployOptions: {
         stageName: REST_STAGE,
         tracingEnabled: true,
@@ -515,6 +599,12 @@ export class LockedDownApi extends Construct {
       ['CKV_AWS_76', 'REST access logs need the account-wide API Gateway CloudWatch role, which this construct must not overwrite; CloudFront logs and the HTTP API access log cover requests.'],
       ['CKV_AWS_120', 'Responses are per caller; API Gateway\'s response cache would mix callers. Authorizer decisions are cached separately.'],
     ]);
+    // A REST API applies a changed resource policy or endpoint only with a new deployment: they join
+    // the deployment's logical id (CDK hashes methods and resources, not the API's own properties).
+    this.restApi.latestDeployment!.addToLogicalId({
+      resourcePolicy: policyLists ?? null, endpointType: props.endpointType ?? 'REGIONAL', vpcEndpointIds: props.vpcEndpointIds ?? null,
+      apiDomain: apiDomain?.domainName ?? null,
+    });
     const integration = new apigw.LambdaIntegration(backend);
     this.restApi.root.addMethod('ANY', integration, restMethodOptions);
     this.restApi.root.addResource('{proxy+}').addMethod('ANY', integration, restMethodOptions);
@@ -543,19 +633,20 @@ export class LockedDownApi extends Construct {
     // One regional custom domain serves both APIs (API Gateway maps REST and HTTP API stages onto the
     // same domain): the REST stage under /rest, the HTTP API for every other path - the paths CloudFront
     // already forwards. It refuses any TLS connection without a certificate its truststore accepts.
-    if (originMtls) {
-      const truststore = parseS3Uri(originMtls.truststoreUri);
+    // apiDomain: the same domain and mappings without mutual TLS; the mode's own proof is checked as on execute-api.
+    if (originMtls || apiDomain) {
+      const truststore = originMtls && parseS3Uri(originMtls.truststoreUri);
       this.originDomain = new apigw.DomainName(this, 'OriginDomain', {
-        domainName: originMtls.domainName,
-        certificate: acm.Certificate.fromCertificateArn(this, 'OriginDomainCertificate', originMtls.domainCertificateArn),
+        domainName: originMtls?.domainName ?? apiDomain!.domainName,
+        certificate: acm.Certificate.fromCertificateArn(this, 'OriginDomainCertificate', originMtls?.domainCertificateArn ?? apiDomain!.certificateArn),
         endpointType: apigw.EndpointType.REGIONAL,
         // Mutual TLS needs TLS 1.2 at least; REST and HTTP API mappings on one domain need it too.
         securityPolicy: apigw.SecurityPolicy.TLS_1_2,
-        mtls: {
+        mtls: originMtls && truststore ? {
           bucket: s3.Bucket.fromBucketName(this, 'Truststore', truststore.bucket),
           key: truststore.key,
           version: originMtls.truststoreVersion,
-        },
+        } : undefined,
       });
       this.originDomain.addBasePathMapping(this.restApi, { basePath: REST_STAGE, stage: this.restApi.deploymentStage });
       // The empty mapping key: every path no other mapping claims. The stage is named literally
@@ -576,11 +667,13 @@ export class LockedDownApi extends Construct {
       this.originSignerFunction = signer;
       edgeLambdas = [{ eventType: cloudfront.LambdaEdgeEventType.ORIGIN_REQUEST, functionVersion: signer.currentVersion, includeBody: true }];
     }
-    const httpOriginHeaders: Record<string, string> = originSecretValue ? { [headerName]: originSecretValue } : {};
+    // sigv4 through apiDomain: the signer cannot read the API's region from a custom domain's name.
+    const regionHeader: Record<string, string> = mode === 'sigv4' && apiDomain ? { 'x-portcullis-region': Aws.REGION } : {};
+    const httpOriginHeaders: Record<string, string> = originSecretValue ? { [headerName]: originSecretValue } : regionHeader;
     const restOriginHeaders: Record<string, string> =
       mode === 'header-secret' ? { [headerName]: originSecretValue! }
         : mode === 'api-key' ? { 'x-api-key': this.apiKeySecret!.secretValue.unsafeUnwrap() }
-          : {};
+          : regionHeader;
     // origin-mtls: both origins are the custom domain (a Ref, so CloudFront waits for it).
     const originDomainName = (apiId: string) => (this.originDomain
       ? this.originDomain.domainName
@@ -616,7 +709,8 @@ export class LockedDownApi extends Construct {
         protocolPolicy: cloudfront.OriginProtocolPolicy.HTTPS_ONLY,
         customHeaders: httpOriginHeaders,
       })),
-      additionalBehaviors: {
+      // endpointType PRIVATE: no REST origin - a private API has no endpoint CloudFront can reach.
+      additionalBehaviors: isPrivate ? undefined : {
         [`/${REST_STAGE}/*`]: behavior(new origins.HttpOrigin(originDomainName(this.restApi.restApiId), {
           originSslProtocols: [cloudfront.OriginSslPolicy.TLS_V1_2],
           protocolPolicy: cloudfront.OriginProtocolPolicy.HTTPS_ONLY,
@@ -708,7 +802,7 @@ export class LockedDownApi extends Construct {
       schedule.node.addDependency(invoke);
     }
     if (metricsNamespace) {
-      this.decisionsDashboard = this.decisionAlarms(metricsNamespace, props.denyAlarmThreshold ?? 100);
+      this.decisionsDashboard = this.decisionAlarms(metricsNamespace, props.denyAlarmThreshold ?? 100, props.alarmTopicArn);
     }
     checkovSkip(this.distribution, [
       ['CKV_AWS_68', 'The web ACL is optional (webAclArn; the SAM edge stack makes one) - docs/deploy.md, "Web ACL".'],
@@ -734,7 +828,7 @@ export class LockedDownApi extends Construct {
    * Alarms on denies and errors and a dashboard: Metrics Insights queries over the EMF metric
    * every authorizer emits (Decisions by function + decision), so no per-function wiring.
    */
-  private decisionAlarms(namespace: string, denyThreshold: number): cloudwatch.CfnDashboard {
+  private decisionAlarms(namespace: string, denyThreshold: number, topicArn: string | undefined): cloudwatch.CfnDashboard {
     const stackName = Stack.of(this).stackName;
     const query = (where: string) => `SELECT SUM(Decisions) FROM SCHEMA("${namespace}", decision, "function") ${where}`;
     const alarm = (id: string, decision: string, plural: string, threshold: number, description: string) => new cloudwatch.CfnAlarm(this, id, {
@@ -745,6 +839,9 @@ export class LockedDownApi extends Construct {
       threshold,
       evaluationPeriods: 1,
       treatMissingData: 'notBreaching',
+      // alarmTopicArn: notified on ALARM and on OK.
+      alarmActions: topicArn ? [topicArn] : undefined,
+      okActions: topicArn ? [topicArn] : undefined,
     });
     const deny = alarm('DenyAlarm', 'deny', 'denies', denyThreshold, `the authorizers denied ${denyThreshold} requests or more within 5 minutes.`);
     const error = alarm('ErrorAlarm', 'error', 'errors', 1, 'an authorizer answered with an error (500; a secret, JWKS or policy store unreachable).');
@@ -762,6 +859,33 @@ export class LockedDownApi extends Construct {
           { type: 'alarm', x: 0, y: 6, width: 24, height: 3, properties: { title: 'Alarms', alarms: [deny.attrArn, error.attrArn] } },
         ],
       }),
+    });
+  }
+
+  /**
+   * The REST resource policy: an Allow on every method of this API (execute-api:/* is API Gateway's
+   * shorthand for its ARN), then one Deny per list. sigv4: the Allow names this account, so the
+   * policy never opens the AWS_IAM methods to other accounts' principals; the other modes' callers
+   * are anonymous to IAM (their check is the Lambda authorizer or the key).
+   */
+  private resourcePolicyDocument(mode: LockdownMode, lists: ResourcePolicyLists): iam.PolicyDocument {
+    const statement = (sid: string, effect: iam.Effect, principal: iam.IPrincipal, conditions?: Record<string, unknown>) => new iam.PolicyStatement({
+      sid, effect, principals: [principal], actions: ['execute-api:Invoke'], resources: ['execute-api:/*'], conditions,
+    });
+    const deny = (sid: string, operator: string, key: string, values: string[] | undefined) => (values?.length
+      ? [statement(sid, iam.Effect.DENY, new iam.StarPrincipal(), { [operator]: { [key]: values } })] : []);
+    return new iam.PolicyDocument({
+      // Each statement as written: minimizing would merge or reorder them.
+      minimize: false,
+      statements: [
+        statement('Invoke', iam.Effect.ALLOW, mode === 'sigv4' ? new iam.AccountRootPrincipal() : new iam.StarPrincipal()),
+        ...deny('DenyOutsideAllowedSourceIps', 'NotIpAddress', 'aws:SourceIp', lists.allowedSourceIps),
+        ...deny('DenyDeniedSourceIps', 'IpAddress', 'aws:SourceIp', lists.deniedSourceIps),
+        ...deny('DenyOutsideAllowedSourceVpcs', 'StringNotEquals', 'aws:SourceVpc', lists.allowedSourceVpcs),
+        ...deny('DenyDeniedSourceVpcs', 'StringEquals', 'aws:SourceVpc', lists.deniedSourceVpcs),
+        ...deny('DenyOutsideAllowedSourceVpces', 'StringNotEquals', 'aws:SourceVpce', lists.allowedSourceVpces),
+        ...deny('DenyDeniedSourceVpces', 'StringEquals', 'aws:SourceVpce', lists.deniedSourceVpces),
+      ],
     });
   }
 
@@ -965,9 +1089,10 @@ export class LockedDownApi extends Construct {
       memorySize: 128,
       timeout: Duration.seconds(5),
     });
+    // A private REST API is no CloudFront origin: the signer gets the HTTP API alone.
     const invokeResources = [
       stack.formatArn({ service: 'execute-api', resource: this.httpApi.apiId, resourceName: '*' }),
-      stack.formatArn({ service: 'execute-api', resource: this.restApi.restApiId, resourceName: `${REST_STAGE}/*` }),
+      ...(this.restApiIsPrivate ? [] : [stack.formatArn({ service: 'execute-api', resource: this.restApi.restApiId, resourceName: `${REST_STAGE}/*` })]),
     ];
     const invoke = new iam.Policy(this, 'OriginSignerInvokesApis', {
       statements: [new iam.PolicyStatement({ actions: ['execute-api:Invoke'], resources: invokeResources })],
@@ -1076,6 +1201,56 @@ function rotationSettings(rotation: OriginSecretRotation, secretCacheTtl: Durati
     throw new Error('originSecretRotation.canaryUrl must be one https:// URL through CloudFront (http:// gets a redirect, never a 403)');
   }
   return { days, propagationWait, grace, canaryUrl };
+}
+
+type ResourcePolicyLists = Omit<RestResourcePolicy, 'allowedSourceIpsIncludeCloudFront'>;
+
+/**
+ * The resource policy and endpoint props the construct refuses (the SAM template's Rules): the lists
+ * that would refuse CloudFront or never match, and a private API anywhere but sigv4. The lists to
+ * render, or undefined for no policy (a regional API without lists).
+ */
+function validateResourcePolicy(props: LockedDownApiProps, isPrivate: boolean): ResourcePolicyLists | undefined {
+  const policy = props.resourcePolicy ?? {};
+  const given = (list: string[] | undefined) => (list ?? []).length > 0;
+  const lists: ResourcePolicyLists = {
+    allowedSourceIps: policy.allowedSourceIps, deniedSourceIps: policy.deniedSourceIps,
+    allowedSourceVpcs: policy.allowedSourceVpcs, deniedSourceVpcs: policy.deniedSourceVpcs,
+    allowedSourceVpces: policy.allowedSourceVpces, deniedSourceVpces: policy.deniedSourceVpces,
+  };
+  if (given(policy.allowedSourceIps)) {
+    if (isPrivate) {
+      throw new Error('resourcePolicy.allowedSourceIps needs endpointType REGIONAL (through a VPC endpoint aws:SourceIp is absent, so the list would deny every request)');
+    }
+    if (!policy.allowedSourceIpsIncludeCloudFront) {
+      throw new Error('resourcePolicy.allowedSourceIps refuses CloudFront (behind it the caller is a CloudFront edge, never the viewer) - restrict viewers '
+        + 'with a WAF IP set, or set allowedSourceIpsIncludeCloudFront once the list holds CloudFront\'s origin-facing ranges');
+    }
+  }
+  if (given(policy.deniedSourceIps) && isPrivate) {
+    throw new Error('resourcePolicy.deniedSourceIps needs endpointType REGIONAL (through a VPC endpoint aws:SourceIp is absent, so the list would never match)');
+  }
+  if (!isPrivate && (given(policy.allowedSourceVpcs) || given(policy.allowedSourceVpces))) {
+    throw new Error('resourcePolicy.allowedSourceVpcs and allowedSourceVpces need endpointType PRIVATE (CloudFront never calls through a VPC endpoint, so a regional API behind it would refuse every request)');
+  }
+  if (!isPrivate && (given(policy.deniedSourceVpcs) || given(policy.deniedSourceVpces))) {
+    throw new Error('resourcePolicy.deniedSourceVpcs and deniedSourceVpces need endpointType PRIVATE (a regional API is never called through a VPC endpoint, so they would never match)');
+  }
+  if (!isPrivate && given(props.vpcEndpointIds)) {
+    throw new Error('vpcEndpointIds needs endpointType PRIVATE');
+  }
+  if (isPrivate) {
+    if (props.mode !== 'sigv4') {
+      throw new Error('endpointType PRIVATE needs mode sigv4 (a private REST API is no CloudFront origin, so its methods cannot check CloudFront\'s secret, key or certificate; sigv4\'s are AWS_IAM)');
+    }
+    if (!given(props.vpcEndpointIds)) {
+      throw new Error('endpointType PRIVATE needs vpcEndpointIds (the execute-api interface endpoints of the callers\' VPCs)');
+    }
+    if (!given(policy.allowedSourceVpces) && !given(policy.allowedSourceVpcs)) {
+      throw new Error('endpointType PRIVATE needs resourcePolicy.allowedSourceVpces or allowedSourceVpcs (otherwise any VPC endpoint of any account could invoke it)');
+    }
+  }
+  return isPrivate || Object.values(lists).some(given) ? lists : undefined;
 }
 
 /** The origin-mtls props the construct refuses to deploy: each error names the fix. */

@@ -12,19 +12,27 @@ export class PortcullisStack extends Stack {
     const cf = `https://${this.api.distribution.distributionDomainName}`;
     new CfnOutput(this, 'CloudFrontUrl', { value: cf, description: 'The only public entry. HTTP API at /, REST API under /rest/.' });
     new CfnOutput(this, 'HttpApiUrl', { value: `${cf}/`, description: 'HTTP API through CloudFront.' });
-    new CfnOutput(this, 'RestApiUrl', { value: `${cf}/${REST_STAGE}/`, description: 'REST API through CloudFront.' });
-    new CfnOutput(this, 'DirectHttpApiUrl', { value: directHttpApiUrl(this.api.httpApi), description: 'execute-api URL of the HTTP API - must answer 401/403; origin-mtls - the endpoint is disabled.' });
-    new CfnOutput(this, 'DirectRestApiUrl', { value: this.api.restApi.url, description: 'execute-api URL of the REST API - must answer 401/403; origin-mtls - the endpoint is disabled.' });
     const direct = `https://${this.api.restApi.restApiId}.execute-api.${Aws.REGION}.${Aws.URL_SUFFIX}/${REST_STAGE}/`;
+    const isPrivate = this.api.restApiIsPrivate;
+    new CfnOutput(this, 'RestApiUrl', {
+      value: isPrivate ? direct : `${cf}/${REST_STAGE}/`,
+      description: 'REST API through CloudFront (endpointType PRIVATE - its private URL, reachable through the VPC endpoints only).',
+    });
+    new CfnOutput(this, 'DirectHttpApiUrl', { value: directHttpApiUrl(this.api.httpApi), description: 'execute-api URL of the HTTP API - must answer 401/403; origin-mtls or apiDomain - the endpoint is disabled.' });
+    new CfnOutput(this, 'DirectRestApiUrl', { value: this.api.restApi.url, description: 'execute-api URL of the REST API - must answer 401/403; origin-mtls or apiDomain - the endpoint is disabled.' });
     new CfnOutput(this, 'CheckThroughCloudFront', {
-      value: `curl -s -o /dev/null -w '%{http_code} ' ${cf}/ ${cf}/${REST_STAGE}/`,
+      value: isPrivate ? `curl -s -o /dev/null -w '%{http_code} ' ${cf}/` : `curl -s -o /dev/null -w '%{http_code} ' ${cf}/ ${cf}/${REST_STAGE}/`,
       description: 'Proof of the lock-down, part 1 - prints 200 200 through CloudFront (with a caller authorizer add its credential, e.g. -H "Authorization: Bearer $TOKEN").',
     });
-    new CfnOutput(this, 'CheckDirectRefused', {
-      value: Fn.join('', ['curl -s -o /dev/null -w \'%{http_code} \' ', directHttpApiUrl(this.api.httpApi), ' ', direct]),
-      description: 'Proof of the lock-down, part 2 - the same requests straight to execute-api: 401 or 403 each (origin-mtls - disabled endpoints, 000 or 403).',
-    });
     const domain = this.api.originDomain;
+    // What a direct caller would try: the custom domain first (apiDomain - 401/403; origin-mtls - the
+    // TLS handshake fails, 000), then the (disabled) execute-api endpoints.
+    const domainUrls = domain ? [`https://${domain.domainName}/ https://${domain.domainName}/${REST_STAGE}/ `] : [];
+    new CfnOutput(this, 'CheckDirectRefused', {
+      value: Fn.join('', ['curl -s -o /dev/null -w \'%{http_code} \' ', ...domainUrls, directHttpApiUrl(this.api.httpApi), ' ', direct]),
+      description: 'Proof of the lock-down, part 2 - the same requests without CloudFront, where a direct caller would send them: execute-api, 401 or 403 each; '
+        + 'with a custom domain, the domain first (apiDomain - 401/403; origin-mtls - 000) and then the disabled execute-api endpoints (403).',
+    });
     if (domain) {
       new CfnOutput(this, 'OriginDomainRegionalName', {
         value: domain.domainNameAliasDomainName,
@@ -33,7 +41,8 @@ export class PortcullisStack extends Stack {
       new CfnOutput(this, 'OriginDomainRegionalHostedZoneId', { value: domain.domainNameAliasHostedZoneId, description: 'Hosted zone of OriginDomainRegionalName, for a Route 53 alias record.' });
       new CfnOutput(this, 'DirectOriginUrl', {
         value: `https://${domain.domainName}/`,
-        description: 'The custom domain without CloudFront - the TLS handshake fails without a client certificate the truststore accepts; another accepted certificate gets 403 (not pinned).',
+        description: 'The custom domain without CloudFront - origin-mtls: the TLS handshake fails without a client certificate the truststore accepts; '
+          + 'another accepted certificate gets 403 (not pinned). apiDomain: 401/403, the mode\'s authorizer or key refuses as execute-api did.',
       });
     }
     new CfnOutput(this, 'DistributionId', {

@@ -58,6 +58,22 @@ const cases: Record<string, LockedDownApiProps> = {
   'web ACL of a regional scope': {
     mode: 'header-secret', webAclArn: 'arn:aws:wafv2:eu-west-1:111122223333:regional/webacl/portcullis/a1b2c3d4-5678-90ab-cdef-EXAMPLE11111',
   },
+  // The REST resource policy: the lists that would refuse CloudFront or never match; a private API outside sigv4.
+  'allowedSourceIps without the CloudFront acknowledgement': { mode: 'header-secret', resourcePolicy: { allowedSourceIps: ['198.51.100.0/24'] } },
+  'regional allowedSourceVpces': { mode: 'header-secret', resourcePolicy: { allowedSourceVpces: ['vpce-0a1b2c3d4e5f60718'] } },
+  'regional deniedSourceVpcs': { mode: 'api-key', resourcePolicy: { deniedSourceVpcs: ['vpc-0a1b2c3d'] } },
+  'private header-secret': { mode: 'header-secret', endpointType: 'PRIVATE', vpcEndpointIds: ['vpce-0a1b2c3d4e5f60718'], resourcePolicy: { allowedSourceVpces: ['vpce-0a1b2c3d4e5f60718'] } },
+  'private without vpcEndpointIds': { mode: 'sigv4', endpointType: 'PRIVATE', resourcePolicy: { allowedSourceVpces: ['vpce-0a1b2c3d4e5f60718'] } },
+  'private without an allow list': { mode: 'sigv4', endpointType: 'PRIVATE', vpcEndpointIds: ['vpce-0a1b2c3d4e5f60718'] },
+  'private deniedSourceIps': {
+    mode: 'sigv4', endpointType: 'PRIVATE', vpcEndpointIds: ['vpce-0a1b2c3d4e5f60718'],
+    resourcePolicy: { allowedSourceVpces: ['vpce-0a1b2c3d4e5f60718'], deniedSourceIps: ['203.0.113.0/24'] },
+  },
+  'regional vpcEndpointIds': { mode: 'header-secret', vpcEndpointIds: ['vpce-0a1b2c3d4e5f60718'] },
+  // The custom domain: not origin-mtls (its own), not private; alarm actions: an SNS topic.
+  'origin-mtls+apiDomain': { mode: 'origin-mtls', originMtls: mtls, apiDomain: { domainName: 'api.example.com', certificateArn: mtls.domainCertificateArn } },
+  'apiDomain upper case': { mode: 'header-secret', apiDomain: { domainName: 'API.example.com', certificateArn: mtls.domainCertificateArn } },
+  'alarm topic of SQS': { mode: 'header-secret', alarmTopicArn: 'arn:aws:sqs:eu-west-1:111122223333:portcullis-alarms' },
   // Accepted (null): the mode itself, with and without a caller authorizer; rotation settings within bounds.
   'origin-mtls': { mode: 'origin-mtls', originMtls: mtls },
   'origin-mtls+jwt': { mode: 'origin-mtls', originMtls: mtls, callerAuthorizer: jwt },
