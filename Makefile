@@ -61,7 +61,7 @@ test-unit: ## unit tests of every crate
 
 test-integ: setup ## integration tests of every crate: real binaries against moto, JWKS and TLS servers
 	cargo build --workspace --bins --tests
-	cargo test --workspace --test '*'
+	cargo test --workspace --no-fail-fast --test '*'
 
 test: setup lint test-unit test-integ $(TEST_STEPS) ## everything CI runs
 

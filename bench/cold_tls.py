@@ -1,7 +1,12 @@
 #!/usr/bin/env python3
-"""Cold init of the JWT authorizer with its JWKS over HTTPS, as on Lambda, and over plain HTTP.
+"""Cold init of a JWT-verifying authorizer with its JWKS over HTTPS, as on Lambda, and over plain HTTP.
 
     bench/cold_tls.py target/release/jwt-authorizer [--starts 20]
+    bench/cold_tls.py target/release/cedar-authorizer --cedar-policies 100
+
+With `--cedar-policies N` the cedar authorizer also reads, parses and validates a store of N
+policies over 20 routes at init (from files: the CPU part of a Verified Permissions refresh;
+the store's own round trips are not in the figure).
 
 Cold init = process spawn -> the function's first `GET /runtime/invocation/next` (it fetches
 the JWKS at init, so the fetch is inside). The JWKS is served by a local HTTPS server whose
@@ -14,7 +19,7 @@ of `--starts` fresh processes:
 - https, trust store = the test CA alone: the difference is loading the trust store;
 - http: no TLS at all (the benchmark's old figure); https - http = RNG + trust store + handshake.
 
-Two figures per row: wall time, and the CPU time the process used until then (the sum of its
+Three figures per row: wall time, the peak resident memory at init (VmHWM), and the CPU time the process used until then (the sum of its
 threads' run time from /proc/<pid>/task/*/schedstat, nanosecond resolution). On a machine other
 builds load, wall time varies with the scheduler; CPU time much less, and at 128 MB a Lambda's
 init is CPU-bound, so the CPU column is the one to compare.
@@ -119,6 +124,31 @@ def cpu_ms(pid: int) -> float:
     return total / 1e6
 
 
+def peak_rss_mb(pid: int) -> float:
+    """The process's peak resident set so far (VmHWM), in MB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def cedar_store(tmp: Path, policies: int, routes: int = 20):
+    """A schema of `routes` route actions and `policies` permits, each giving one of ten groups
+    a tenth of the routes; returns the settings that point the cedar authorizer at them."""
+    actions = [f'"get /r{i}/{{id}}"' if i % 2 == 0 else f'"post /r{i}"' for i in range(routes)]
+    schema = ("namespace Api { entity UserGroup; entity User in [UserGroup]; entity Application;\n"
+              f"  action {', '.join(actions)} appliesTo {{ principal: [User], resource: [Application] }}; }}\n")
+    statements = []
+    for p in range(policies):
+        picked = [f"Api::Action::{a}" for i, a in enumerate(actions) if (i + p) % 10 == 0]
+        action = f"action in [{', '.join(picked)}]" if picked else "action"
+        statements.append(f'permit(principal in Api::UserGroup::"g{p % 10}", {action}, resource);')
+    (tmp / "schema.cedarschema").write_text(schema)
+    (tmp / "policies.cedar").write_text("\n".join(statements) + "\n")
+    return {"CEDAR_POLICY_FILE": str(tmp / "policies.cedar"),
+            "CEDAR_SCHEMA_FILE": str(tmp / "schema.cedarschema")}
+
+
 def serve(handler, tls=None):
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     if tls:
@@ -133,10 +163,14 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("binary")
     ap.add_argument("--starts", type=int, default=20)
+    ap.add_argument("--cedar-policies", type=int, default=0,
+                    help="cedar-authorizer: a store of this many policies over 20 routes")
     args = ap.parse_args()
+    name = Path(args.binary).name
 
     tmp = Path(tempfile.mkdtemp(prefix="portcullis-cold-tls-"))
     ca, bundle, cert, key = make_certs(tmp)
+    function_env = cedar_store(tmp, args.cedar_policies) if args.cedar_policies else {}
     body = jwks()
     fetches = []
     nexts = queue.Queue()
@@ -173,15 +207,15 @@ def main():
     ]
     results = {}
     for label, uri, trust in modes:
-        times, cpu = [], []
+        times, cpu, rss = [], [], []
         for _ in range(args.starts):
             env = {
                 "PATH": os.environ.get("PATH", ""),
                 "AWS_LAMBDA_RUNTIME_API": f"127.0.0.1:{runtime.server_port}",
-                "AWS_LAMBDA_FUNCTION_NAME": "jwt-authorizer",
+                "AWS_LAMBDA_FUNCTION_NAME": name,
                 "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
                 "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "128",
-                "AWS_LAMBDA_LOG_GROUP_NAME": "/aws/lambda/jwt-authorizer",
+                "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{name}",
                 "AWS_LAMBDA_LOG_STREAM_NAME": "local",
                 "AWS_LAMBDA_LOG_FORMAT": "JSON",
                 "JWT_ISSUER": ISSUER,
@@ -189,6 +223,7 @@ def main():
                 "JWT_JWKS_URI": uri,
                 "JWT_ALGORITHMS": "ES256",
                 "SSL_CERT_FILE": str(trust),
+                **function_env,
             }
             before = len(fetches)
             started = time.perf_counter()
@@ -197,6 +232,7 @@ def main():
             try:
                 ready = nexts.get(timeout=30)
                 cpu.append(cpu_ms(proc.pid))
+                rss.append(peak_rss_mb(proc.pid))
             finally:
                 proc.kill()
                 out = proc.communicate()[0].decode(errors="replace")
@@ -204,14 +240,15 @@ def main():
                 sys.exit(f"{label}: the function fetched the JWKS {len(fetches) - before} times "
                          f"at init, not once; its output:\n{out}")
             times.append((ready - started) * 1000)
-        results[label] = (times, cpu)
+        results[label] = (times, cpu, rss)
 
-    print(f"jwt-authorizer cold init, {args.starts} starts each ({args.binary})\n")
-    print("| JWKS at | wall median (ms) | wall min (ms) | CPU median (ms) | CPU min (ms) |")
-    print("|---|---:|---:|---:|---:|")
-    for label, (times, cpu) in results.items():
+    store = f", a {args.cedar_policies}-policy store" if args.cedar_policies else ""
+    print(f"{name} cold init{store}, {args.starts} starts each ({args.binary})\n")
+    print("| JWKS at | wall median (ms) | wall min (ms) | CPU median (ms) | CPU min (ms) | peak RSS (MB) |")
+    print("|---|---:|---:|---:|---:|---:|")
+    for label, (times, cpu, rss) in results.items():
         print(f"| {label} | {statistics.median(times):.1f} | {min(times):.1f} "
-              f"| {statistics.median(cpu):.1f} | {min(cpu):.1f} |")
+              f"| {statistics.median(cpu):.1f} | {min(cpu):.1f} | {max(rss):.1f} |")
     release.set()
 
 

@@ -20,8 +20,8 @@ $(BENCH_NODE): bench/peers/node/package.json bench/peers/node/package-lock.json
 bench-deps: $(STAMP) $(BENCH_STAMP) $(BENCH_NODE) ## bench-only tools: awslambdaric, Powertools, matplotlib (venv); aws-jwt-verify (npm)
 
 bench: bench-deps edge-package ## cold init, warm p50/p99, peak RSS, package size, SSM/JWKS calls vs Python/Node peers → target/bench/
-	cargo build --release -p header-secret-authorizer -p jwt-authorizer -p portcullis-harness \
-		--bin header-secret-authorizer --bin jwt-authorizer --bin portcullis-bench
+	cargo build --release --bin header-secret-authorizer --bin jwt-authorizer --bin cedar-authorizer \
+		--bin portcullis-bench
 	mkdir -p $(BENCH_OUT)
 	rm -rf $(EDGE_DIR)/bench && python3 -m zipfile -e $(EDGE_ZIP) $(EDGE_DIR)/bench
 	BENCH_ITERATIONS=$(BENCH_INVOKES) node $(EDGE_CRATE)/bench/bench.mjs $(EDGE_DIR)/bench $(EDGE_EVENTS) | tee $(BENCH_OUT)/edge.txt
@@ -30,11 +30,13 @@ bench: bench-deps edge-package ## cold init, warm p50/p99, peak RSS, package siz
 		--invokes $(BENCH_INVOKES) $(if $(BENCH_ONLY),--only $(BENCH_ONLY)) --python $(PY) --edge-report $(BENCH_OUT)/edge.txt > /dev/null
 	$(PY) bench/chart.py $(BENCH_OUT)
 	$(PY) bench/cold_tls.py target/release/jwt-authorizer > $(BENCH_OUT)/cold-tls.md
+	$(PY) bench/cold_tls.py target/release/cedar-authorizer --cedar-policies 100 >> $(BENCH_OUT)/cold-tls.md
 	@cat $(BENCH_OUT)/table.md $(BENCH_OUT)/cold-tls.md
 
-bench-cold-tls: $(STAMP) ## jwt-authorizer cold init with its JWKS over HTTPS (full trust store / test CA only) and over HTTP
-	cargo build --release -p jwt-authorizer
+bench-cold-tls: $(STAMP) ## jwt- and cedar-authorizer (100 policies) cold init and peak RSS, JWKS over HTTPS (full trust store / test CA only) and HTTP
+	cargo build --release --bin jwt-authorizer --bin cedar-authorizer
 	$(PY) bench/cold_tls.py target/release/jwt-authorizer
+	$(PY) bench/cold_tls.py target/release/cedar-authorizer --cedar-policies 100
 
 bench-micro: ## criterion micro-benchmarks of the hot paths (policy, header compare, JWT verify next to aws-lc's floor, SigV4)
 	cargo bench -p portcullis -p header-secret-authorizer -p jwt-authorizer -p origin-signer --bench '*'

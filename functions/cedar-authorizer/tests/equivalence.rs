@@ -1,6 +1,8 @@
 //! The whole-API policy against Cedar itself: for random routes, groups, policies and callers,
 //! the policy allows a route's request exactly when `cedar-policy`'s `is_authorized` permits
-//! that single request — except routes the decision reports as dropped, which it must deny.
+//! that single request — except routes the decision reports as dropped (denied to keep a
+//! forbidden neighbour closed): Cedar permits those, and a path of theirs may be allowed only
+//! when every route that path could be routed to is permitted.
 
 use cedar_authorizer::bundle::{Bundle, PolicyText, Snapshot, entity, parse};
 use cedar_authorizer::decide::{RouteKinds, decide};
@@ -73,6 +75,28 @@ fn statement(rule: &Rule, routes: &[String]) -> String {
     format!("{effect}({principal}, {action}, resource);")
 }
 
+/// Whether `action` (`"get /b/{p}/{rest+}"`) takes a request of `verb` on `path` (no leading
+/// `/`): `{name}` one segment, a final `{name+}` one or more. Written here, apart from the
+/// crate's router.
+fn route_takes(action: &str, verb: &str, path: &str) -> bool {
+    let (route_verb, template) = action.split_once(" /").unwrap();
+    if !route_verb.eq_ignore_ascii_case(verb) {
+        return false;
+    }
+    let wanted: Vec<&str> = template.split('/').collect();
+    let given: Vec<&str> = path.split('/').collect();
+    for (i, w) in wanted.iter().enumerate() {
+        if w.ends_with("+}") {
+            return given.len() > i;
+        }
+        match given.get(i) {
+            Some(g) if w.starts_with('{') || w == g => {}
+            _ => return false,
+        }
+    }
+    wanted.len() == given.len()
+}
+
 fn bundle(routes: &[String], rules: &[Rule]) -> Bundle {
     let actions: Vec<String> = routes.iter().map(|r| format!("{r:?}")).collect();
     let schema = format!(
@@ -114,7 +138,7 @@ proptest! {
         let outcome = decide(&bundle, &identity, scope, RouteKinds::Http).unwrap();
 
         let entities = identity.entities().unwrap();
-        for (route, action) in &bundle.routes {
+        let permitted: Vec<(String, bool)> = bundle.routes.iter().map(|(route, action)| {
             let request = Request::new(
                 identity.principal().clone(), action.clone(),
                 entity("Api::Application", "Api").unwrap(), Context::empty(), None,
@@ -122,6 +146,10 @@ proptest! {
             let cedar = Authorizer::new()
                 .is_authorized(&request, &bundle.policies, &entities)
                 .decision() == Decision::Allow;
+            (route.action.clone(), cedar)
+        }).collect();
+        for ((route, _), (_, cedar)) in bundle.routes.iter().zip(&permitted) {
+            let cedar = *cedar;
             for value in ["v", "v/w"] {
                 let path = route.instance(value);
                 if value.contains('/') && !route.action.contains("+}") {
@@ -130,7 +158,13 @@ proptest! {
                 let arn = MethodArn::parse(&format!("{PREFIX}{}/{path}", route.verb().to_uppercase())).unwrap();
                 let allowed = outcome.policy.allows(&arn);
                 if outcome.dropped.contains(&route.action) {
-                    prop_assert!(cedar && !allowed, "{} dropped", route.action);
+                    prop_assert!(cedar, "{} dropped, but Cedar forbids it", route.action);
+                    for (other, other_permitted) in &permitted {
+                        prop_assert!(
+                            !allowed || *other_permitted || !route_takes(other, route.verb(), &path),
+                            "/{} allowed, and {} (forbidden) takes it", path, other
+                        );
+                    }
                 } else {
                     prop_assert_eq!(allowed, cedar, "{} at /{} with {:?}", route.action, path, rules);
                 }
