@@ -566,6 +566,8 @@ def test_construct_refuses_combinations_that_cannot_work():
     rotation_modes = "originSecretRotation needs mode header-secret or api-key: the other modes have no origin secret"
     usage = ("tenantUsagePlans needs the request caller authorizer (its tenants' usageIdentifierKey is the key) "
              "and mode header-secret or origin-mtls (api-key mode keeps CloudFront's key in the header)")
+    ws_mtls = ("webSocket needs mode header-secret or api-key: API Gateway offers mutual TLS for REST and HTTP APIs only, "
+               "and a WebSocket API cannot share their custom domain")
     assert refusals == {
         "sigv4+jwt": sigv4,
         "sigv4+request": sigv4,
@@ -596,6 +598,7 @@ def test_construct_refuses_combinations_that_cannot_work():
         "header-secret, grace over 600 s": "originSecretRotation.grace must be at most 600 s",
         "header-secret, http canary": "originSecretRotation.canaryUrl must be one https:// URL through CloudFront (http:// gets a redirect, never a 403)",
         "sigv4+cedar": sigv4,
+        "header-secret, secret header named x-edge-*": "secretHeaderName: letters, digits and hyphens, not starting with x-amz- or x-edge- (CloudFront reserves them for itself)",
         "cedar without audience": "the cedar caller authorizer needs at least one audience (JWT_AUDIENCE)",
         "cedar, policy store id with a slash":
             "the cedar caller authorizer needs policyStoreId, a Verified Permissions policy store id (letters, digits, - and _)",
@@ -624,6 +627,12 @@ def test_construct_refuses_combinations_that_cannot_work():
         "origin-mtls+apiDomain": "apiDomain is not for mode origin-mtls (its custom domain is originMtls.domainName)",
         "apiDomain upper case": "apiDomain.domainName must be a lower-case DNS name (API Gateway custom domains take no upper case)",
         "alarm topic of SQS": "alarmTopicArn must be the ARN of an SNS topic",
+        "sigv4+webSocket": ("webSocket needs mode header-secret or api-key: the $connect check is a Lambda authorizer, and sigv4's AWS_IAM "
+                            "routes have none (the edge signer is not wired for WebSocket upgrades)"),
+        "origin-mtls+webSocket": ws_mtls,
+        "origin-mtls+jwt+webSocket": ws_mtls,
+        "api-key+webSocket": None,
+        "header-secret+request+webSocket": None,
         "origin-mtls": None,
         "origin-mtls+jwt": None,
         "origin-mtls+cedar": None,
@@ -1173,3 +1182,135 @@ def test_edge_web_acl_matches_the_sam_edge_stack(cases, case, limit):
     assert props["Rules"][3]["Action"] == {"Block": {}}
     for rule in props["Rules"]:
         assert rule["VisibilityConfig"] == {"CloudWatchMetricsEnabled": True, "MetricName": rule["Name"], "SampledRequestsEnabled": True}
+
+
+# ------------------------------------------------------------------ the WebSocket API (webSocket: true; infra/cdk/test/cases.ts)
+
+# The $connect authorizer, written out by hand as in the SAM tests: (name, binary, identity sources).
+WS_AUTHORIZER = {
+    "header-secret+ws": ("header-secret", "header-secret", ["route.request.header.x-origin-verify"]),
+    "header-secret+jwt+ws": ("jwt", "jwt", ["route.request.header.x-origin-verify", "route.request.querystring.access_token"]),
+    "header-secret+cedar+ws": ("cedar", "cedar", ["route.request.header.x-origin-verify", "route.request.querystring.access_token"]),
+    "header-secret+request+viewer+ws": ("request", "request", ["route.request.header.x-origin-verify", "route.request.header.x-tenant-key",
+                                                               "route.request.header.CloudFront-Viewer-Address"]),
+    # api-key mode: the HTTP API's header secret guards $connect (the caller runs on REST only).
+    "api-key+jwt+ws": ("header-secret", "header-secret", ["route.request.header.x-origin-verify"]),
+    # apiDomain: the WebSocket API keeps execute-api; a renamed secret header.
+    "header-secret+ws+domain": ("header-secret", "header-secret", ["route.request.header.x-cf-proof"]),
+}
+WS_FORWARDED = {
+    "header-secret+request+viewer+ws": ["x-tenant-key", "CloudFront-Viewer-Address", "CloudFront-Viewer-Country"],
+}
+UPGRADE = ("curl -s -o /dev/null -m 5 -w '%{http_code} ' --http1.1 -H 'Connection: Upgrade' -H 'Upgrade: websocket' "
+           "-H 'Sec-WebSocket-Version: 13' -H 'Sec-WebSocket-Key: cG9ydGN1bGxpcy1wcm9iZQ==' ")
+
+
+def ws_parts(t):
+    (api_id,) = [k for k, v in of_type(t, "AWS::ApiGatewayV2::Api").items() if v["Properties"]["ProtocolType"] == "WEBSOCKET"]
+    on_api = lambda resource_type: {k: v for k, v in of_type(t, resource_type).items() if ref(v["Properties"]["ApiId"]) == api_id}  # noqa: E731
+    return api_id, on_api
+
+
+def http_backend(t, ws_api_id):
+    """The function the HTTP API's integration invokes."""
+    (integration,) = [v for v in of_type(t, "AWS::ApiGatewayV2::Integration").values() if ref(v["Properties"]["ApiId"]) != ws_api_id]
+    return ref(integration["Properties"]["IntegrationUri"])
+
+
+def binary_of(t, function_id):
+    """Which authorizer binary a function is, by the setting only that one has."""
+    env = environment(t, function_id)
+    for binary in ("cedar", "jwt", "request", "header-secret"):
+        if SETTING_OF[binary] in env:
+            return binary
+    raise AssertionError(function_id)
+
+
+@pytest.mark.parametrize("case", COMBINATIONS)
+def test_no_websocket_api_by_default(case):
+    t = template(COMBINATIONS[case])
+    assert [v["Properties"]["ProtocolType"] for v in of_type(t, "AWS::ApiGatewayV2::Api").values()] == ["HTTP"]
+    assert not {k for k in t.get("Outputs", {}) if "WebSocket" in k}
+    assert not [f for f in functions_by_id(t).values() if "JWT_TOKEN_SOURCES" in f["Properties"].get("Environment", {}).get("Variables", {})]
+
+
+@pytest.mark.parametrize("case", WS_AUTHORIZER)
+def test_websocket_routes_and_connect_authorizer(cases, case):
+    t = cases[case]["template"]
+    api_id, on_api = ws_parts(t)
+    assert t["Resources"][api_id]["Properties"]["RouteSelectionExpression"] == "$request.body.action"
+    (integration_id, integration), = on_api("AWS::ApiGatewayV2::Integration").items()
+    assert integration["Properties"]["IntegrationType"] == "AWS_PROXY"
+    # The HTTP API's backend, through its invocation URI.
+    assert authorizer_function(t, {"Properties": {"AuthorizerUri": integration["Properties"]["IntegrationUri"]}}) == http_backend(t, api_id)
+    routes = {r["Properties"]["RouteKey"]: r["Properties"] for r in on_api("AWS::ApiGatewayV2::Route").values()}
+    assert set(routes) == {"$connect", "$disconnect", "$default"}
+    for route in routes.values():
+        assert render(route["Target"]) == f"integrations/<{integration_id}>"
+    (authorizer_id, authorizer), = on_api("AWS::ApiGatewayV2::Authorizer").items()
+    assert routes["$connect"]["AuthorizationType"] == "CUSTOM" and ref(routes["$connect"]["AuthorizerId"]) == authorizer_id
+    for key in ("$disconnect", "$default"):
+        assert routes[key]["AuthorizationType"] == "NONE" and "AuthorizerId" not in routes[key]
+    name, binary, identity = WS_AUTHORIZER[case]
+    props = authorizer["Properties"]
+    assert props["Name"] == name and props["AuthorizerType"] == "REQUEST" and props["IdentitySource"] == identity
+    assert not {"AuthorizerResultTtlInSeconds", "AuthorizerPayloadFormatVersion", "EnableSimpleResponses"} & set(props)
+    function = authorizer_function(t, authorizer)
+    assert binary_of(t, function) == binary
+    # The function that guards the HTTP API's route guards $connect.
+    (http_route,) = [r for r in of_type(t, "AWS::ApiGatewayV2::Route").values() if r["Properties"]["ApiId"] != {"Ref": api_id}]
+    assert authorizer_function(t, t["Resources"][ref(http_route["Properties"]["AuthorizerId"])]) == function
+    env = environment(t, function)
+    if binary in ("jwt", "cedar"):
+        assert env["JWT_TOKEN_SOURCES"] == "header:authorization,query:access_token"
+    else:
+        assert "JWT_TOKEN_SOURCES" not in env
+
+
+@pytest.mark.parametrize("case", WS_AUTHORIZER)
+def test_websocket_invoke_permissions_name_this_api(cases, case):
+    t = cases[case]["template"]
+    api_id, on_api = ws_parts(t)
+    (authorizer_id, authorizer), = on_api("AWS::ApiGatewayV2::Authorizer").items()
+    prefix = "arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>:"
+    granted = {render(p["Properties"]["SourceArn"]): ref(p["Properties"]["FunctionName"]) for p in of_type(t, "AWS::Lambda::Permission").values()
+               if f"<{api_id}>" in render(p["Properties"].get("SourceArn", ""))}
+    assert granted == {prefix + f"<{api_id}>/*": http_backend(t, api_id),
+                       prefix + f"<{api_id}>/authorizers/<{authorizer_id}>": authorizer_function(t, authorizer)}
+
+
+@pytest.mark.parametrize("case", WS_AUTHORIZER)
+def test_websocket_stage_and_cloudfront_behaviour(cases, case):
+    t = cases[case]["template"]
+    api_id, on_api = ws_parts(t)
+    (stage,) = on_api("AWS::ApiGatewayV2::Stage").values()
+    assert stage["Properties"]["StageName"] == "ws" and stage["Properties"]["AutoDeploy"] is True
+    dist = distribution(t)
+    (behavior,) = [b for b in dist["CacheBehaviors"] if b["PathPattern"] == "/ws"]
+    # The path is forwarded unchanged: /ws is the stage ws.
+    assert behavior["PathPattern"] == "/" + stage["Properties"]["StageName"]
+    assert behavior["AllowedMethods"] == ["GET", "HEAD"] and behavior["CachePolicyId"] == "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"
+    assert "LambdaFunctionAssociations" not in behavior
+    (origin,) = [o for o in dist["Origins"] if o["Id"] == behavior["TargetOriginId"]]
+    assert render(origin["DomainName"]) == f"<{api_id}>.execute-api.<AWS::Region>.<AWS::URLSuffix>"
+    assert "OriginPath" not in origin
+    (header,) = origin["OriginCustomHeaders"]
+    assert f"route.request.header.{header['HeaderName']}" == WS_AUTHORIZER[case][2][0]
+    assert secret_reference(t, header["HeaderValue"])
+    policy = t["Resources"][ref(behavior["OriginRequestPolicyId"])]["Properties"]["OriginRequestPolicyConfig"]
+    assert policy["HeadersConfig"] == {"HeaderBehavior": "whitelist", "Headers": [
+        "Sec-WebSocket-Key", "Sec-WebSocket-Version", "Sec-WebSocket-Protocol", "Sec-WebSocket-Extensions", *WS_FORWARDED.get(case, [])]}
+    assert policy["QueryStringsConfig"] == {"QueryStringBehavior": "all"}
+
+
+@pytest.mark.parametrize("case", WS_AUTHORIZER)
+def test_websocket_outputs_prove_the_lockdown(cases, case):
+    t = cases[case]["template"]
+    api_id, _ = ws_parts(t)
+    (dist_id,) = of_type(t, "AWS::CloudFront::Distribution")
+    out = {k: render(v["Value"]) for k, v in t["Outputs"].items() if "WebSocket" in k}
+    direct = f"<{api_id}>.execute-api.<AWS::Region>.<AWS::URLSuffix>/ws"
+    assert out["WebSocketUrl"] == f"wss://<{dist_id}.DomainName>/ws"
+    assert out["DirectWebSocketUrl"] == f"wss://{direct}"
+    assert out["CheckWebSocketThroughCloudFront"] == UPGRADE + f"https://<{dist_id}.DomainName>/ws"
+    assert out["CheckWebSocketDirectRefused"] == UPGRADE + f"https://{direct}"

@@ -227,10 +227,13 @@ def count(resources, skipped, template_types):
 # ------------------------------------------------------------------ SAM: every case, then an update
 
 # Beyond the wiring cases: a resource policy (CommaDelimitedList parameters), the custom domain,
-# alarm actions; and the private REST API, which leaves CloudFront.
+# alarm actions; the private REST API, which leaves CloudFront; the WebSocket API.
 EXTRA_SAM_CASES = {
     "header-secret+policy+domain+alarms": {"LockdownMode": "header-secret", **sam.REGIONAL_POLICY, **sam.API_DOMAIN, "AlarmTopicArn": sam.TOPIC},
     "sigv4+private": sam.PRIVATE,
+    # The WebSocket API: the secret alone (api-key mode), and the composed jwt authorizer.
+    "api-key+ws": sam.WS_CASES["api-key+ws"],
+    "header-secret+jwt+ws": sam.WS_CASES["header-secret+jwt+ws"],
 }
 
 
@@ -270,15 +273,15 @@ def test_sam_update_with_a_changed_authorizer_setting(moto):
     cf.create_stack(StackName="sam-update", TemplateBody=json.dumps(template), Capabilities=["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM"],
                     Parameters=[{"ParameterKey": k, "ParameterValue": v} for k, v in params.items()])
     wait(cf, "sam-update")
-    changed = {**params, "SecretHeaderName": "x-edge-proof"}
+    changed = {**params, "SecretHeaderName": "x-origin-proof"}
     cf.update_stack(StackName="sam-update", TemplateBody=json.dumps(template), Capabilities=["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM"],
                     Parameters=[{"ParameterKey": k, "ParameterValue": v} for k, v in changed.items()])
     stack = wait(cf, "sam-update")
     assert stack["StackStatus"] == "UPDATE_COMPLETE", stack.get("StackStatusReason")
-    assert {p["ParameterKey"]: p["ParameterValue"] for p in stack["Parameters"]}["SecretHeaderName"] == "x-edge-proof"
+    assert {p["ParameterKey"]: p["ParameterValue"] for p in stack["Parameters"]}["SecretHeaderName"] == "x-origin-proof"
     function = created(cf, "sam-update")["HeaderSecretAuthorizerFunction"]["PhysicalResourceId"]
     env = client(moto, "lambda").get_function_configuration(FunctionName=function)["Environment"]["Variables"]
-    assert env["SECRET_HEADER_NAME"] == "x-edge-proof"
+    assert env["SECRET_HEADER_NAME"] == "x-origin-proof"
 
 
 # ------------------------------------------------------------------ the REST deployer, as CloudFormation calls it
@@ -333,7 +336,7 @@ def test_rest_deployer_makes_a_new_deployment_on_update_and_removes_the_old(moto
     apigateway.create_stage(restApiId=api, stageName="rest", deploymentId=first["PhysicalResourceId"])
     # UpdateStack with another header name: a new deployment, the stage moves to it (CloudFormation
     # updates the stage's DeploymentId), then the old one is deleted in the cleanup phase.
-    changed = {"RestApiId": api, "Served": {"SecretHeaderName": "x-edge-proof"}}
+    changed = {"RestApiId": api, "Served": {"SecretHeaderName": "x-origin-proof"}}
     handler({**base, "RequestType": "Update", "RequestId": "2", "PhysicalResourceId": first["PhysicalResourceId"],
              "ResourceProperties": changed, "OldResourceProperties": props}, None)
     second = _Responses.received[-1]
@@ -381,3 +384,29 @@ def test_cdk_stack_deploys_on_moto(moto, stack):
     template, resources, outputs = deploy_cdk_stack(moto, stack)
     (rest_api,) = [k for k, r in template["Resources"].items() if r["Type"] == "AWS::ApiGateway::RestApi"]
     assert outputs["DirectRestApiUrl"].startswith(f"https://{resources[rest_api]['PhysicalResourceId']}.execute-api.")
+
+
+# ------------------------------------------------------------------ CDK: the WebSocket API (infra/cdk/test/cases.ts)
+
+cases = cdk.cases  # the synthesized prop combinations the example app does not pass (a module fixture)
+
+
+@pytest.mark.parametrize("case", ["header-secret+jwt+ws", "api-key+jwt+ws", "header-secret+request+viewer+ws"])
+def test_cdk_websocket_case_deploys_on_moto(moto, cases, case):
+    template, left_out = without_skipped(cases[case]["template"])
+    put_code(moto, template)
+    client(moto, "ssm").put_parameter(Name="/cdk-bootstrap/hnb659fds/version", Value="30", Type="String", Overwrite=True)
+    cf = client(moto, "cloudformation")
+    name = "cdk-" + re.sub(r"[^a-z0-9]+", "-", case)
+    cf.create_stack(StackName=name, TemplateBody=json.dumps(template), Capabilities=["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM"])
+    resources, outputs = assert_deployed(cf, name, template)
+    # The WebSocket API itself is left out (moto lacks AWS::ApiGatewayV2::*): its permissions are
+    # created and name it, and the outputs carry the distribution's and the API's placeholders.
+    (api_id,) = [k for k, r in cases[case]["template"]["Resources"].items()
+                 if r["Type"] == "AWS::ApiGatewayV2::Api" and r["Properties"]["ProtocolType"] == "WEBSOCKET"]
+    assert api_id in left_out
+    assert {k for k in resources if k.startswith("ApiWebSocketInvokes")} == {
+        k for k in template["Resources"] if k.startswith("ApiWebSocketInvokes")} and len(
+        [k for k in resources if k.startswith("ApiWebSocketInvokes")]) == 2
+    assert outputs["DirectWebSocketUrl"].startswith(f"wss://{skipped(api_id)}.execute-api.")
+    count(resources, left_out, {r["Type"] for r in cases[case]["template"]["Resources"].values()})

@@ -763,7 +763,7 @@ def test_the_deployment_names_this_templates_rest_api(source):
 
 @pytest.mark.parametrize(
     "change",
-    [{"SecretHeaderName": "x-edge-proof"}, {"AuthorizerResultTtlSeconds": "60"}, {"RequestIdentityHeader": "x-tenant"},
+    [{"SecretHeaderName": "x-origin-proof"}, {"AuthorizerResultTtlSeconds": "60"}, {"RequestIdentityHeader": "x-tenant"},
      {**JWT}, {**VIEWER}, {"TenantUsagePlans": "true"}, {**MTLS},
      # a resource policy change reaches the stage only with a new deployment
      {"DeniedSourceIps": "203.0.113.0/24"}, {"DeniedSourceIps": "203.0.113.0/24,198.51.100.7/32"},
@@ -1549,7 +1549,7 @@ def test_http_api_removes_the_origin_secret_header_before_the_backend(deployed, 
 def test_a_renamed_secret_header_is_not_removed(source):
     """A CloudFormation map key cannot be a parameter: with another SecretHeaderName the mapping is
     left out rather than removing the wrong header (docs/deploy.md)."""
-    params = {"LockdownMode": "header-secret", "SecretHeaderName": "x-edge-proof"}
+    params = {"LockdownMode": "header-secret", "SecretHeaderName": "x-origin-proof"}
     t = Resolved(sam_transform(source, params), params)
     (integration,) = t.of_type("AWS::ApiGatewayV2::Integration").values()
     assert "RequestParameters" not in integration["Properties"]
@@ -1733,3 +1733,209 @@ def test_api_domain_rules(source, params, refused):
 @pytest.mark.parametrize("value, accepted", [("api.example.com", True), ("API.example.com", False), ("https://api.example.com", False)])
 def test_api_domain_pattern(source, value, accepted):
     assert bool(re.fullmatch(source["Parameters"]["ApiDomainName"]["AllowedPattern"], value)) is accepted
+
+
+# ------------------------------------------------------------------ WebSocket API (WebSocketApi=enabled)
+
+WS = {"WebSocketApi": "enabled"}
+WS_CASES = {
+    "header-secret+ws": {"LockdownMode": "header-secret", **WS},
+    "header-secret+jwt+ws": {"LockdownMode": "header-secret", **JWT, **WS},
+    "header-secret+cedar+ws": {"LockdownMode": "header-secret", **CEDAR, **WS},
+    "header-secret+request+ws": {"LockdownMode": "header-secret", **REQUEST, **WS},
+    "header-secret+request+viewer+ws": {"LockdownMode": "header-secret", **REQUEST, **VIEWER, **WS},
+    "api-key+ws": {"LockdownMode": "api-key", **WS},
+    "api-key+jwt+ws": {"LockdownMode": "api-key", **JWT, **WS},
+    "header-secret+ws+renamed": {"LockdownMode": "header-secret", **WS, "SecretHeaderName": "x-origin-proof"},
+}
+# The $connect authorizer, written out by hand: (name, function, identity sources). It is the
+# function that guards the HTTP API in that mode, with the same identity values in WebSocket
+# syntax; jwt and cedar read the token from the access_token query parameter (browsers set no
+# header on a WebSocket). api-key mode: the HTTP API's header secret (the caller runs on REST only).
+WS_AUTHORIZER = {
+    "header-secret+ws": ("header-secret", "HeaderSecretAuthorizerFunction", ["route.request.header.x-origin-verify"]),
+    "header-secret+jwt+ws": ("jwt", "JwtAuthorizerFunction",
+                             ["route.request.header.x-origin-verify", "route.request.querystring.access_token"]),
+    "header-secret+cedar+ws": ("cedar", "CedarAuthorizerFunction",
+                               ["route.request.header.x-origin-verify", "route.request.querystring.access_token"]),
+    "header-secret+request+ws": ("request", "RequestAuthorizerFunction",
+                                 ["route.request.header.x-origin-verify", "route.request.header.x-tenant-key"]),
+    "header-secret+request+viewer+ws": ("request", "RequestAuthorizerFunction",
+                                        ["route.request.header.x-origin-verify", "route.request.header.x-tenant-key",
+                                         "route.request.header.CloudFront-Viewer-Address"]),
+    "api-key+ws": ("header-secret", "HeaderSecretAuthorizerFunction", ["route.request.header.x-origin-verify"]),
+    "api-key+jwt+ws": ("header-secret", "HeaderSecretAuthorizerFunction", ["route.request.header.x-origin-verify"]),
+    "header-secret+ws+renamed": ("header-secret", "HeaderSecretAuthorizerFunction", ["route.request.header.x-origin-proof"]),
+}
+WS_RESOURCES = {"WsApi", "WebSocketIntegration", "WebSocketAuthorizer", "WebSocketConnectRoute", "WebSocketDisconnectRoute",
+                "WebSocketDefaultRoute", "WebSocketStage", "WebSocketInvokesBackend", "WebSocketInvokesAuthorizer",
+                "WebSocketOriginRequestPolicy"}
+WS_STAGE = "ws"
+CACHING_DISABLED = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"
+
+
+@pytest.fixture(scope="module")
+def with_ws(source):
+    return {case: Resolved(sam_transform(source, params), params) for case, params in WS_CASES.items()}
+
+
+def ws_routes(t):
+    return {r["Properties"]["RouteKey"]: r["Properties"] for r in t.of_type("AWS::ApiGatewayV2::Route").values()
+            if r["Properties"]["ApiId"] == {"Ref": "WsApi"}}
+
+
+def test_websocket_api_is_off_by_default(source):
+    assert source["Parameters"]["WebSocketApi"]["Default"] == "none"
+    assert source["Parameters"]["WebSocketApi"]["AllowedValues"] == ["none", "enabled"]
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_no_websocket_resources_unless_enabled(deployed, case):
+    t = deployed[case]
+    assert not WS_RESOURCES & set(t.resources)
+    assert "websocket-api" not in origins(t)
+    assert not {o for o in t.outputs if "WebSocket" in o}
+    for function in ("JwtAuthorizerFunction", "CedarAuthorizerFunction"):
+        if function in t.resources:
+            assert "JWT_TOKEN_SOURCES" not in t.resources[function]["Properties"]["Environment"]["Variables"]
+
+
+@pytest.mark.parametrize("case", WS_CASES)
+def test_websocket_api_routes_reach_the_backend(with_ws, case):
+    t = with_ws[case]
+    assert WS_RESOURCES <= set(t.resources)
+    api = t.resources["WsApi"]["Properties"]
+    assert api["ProtocolType"] == "WEBSOCKET" and api["RouteSelectionExpression"] == "$request.body.action"
+    assert set(t.of_type("AWS::ApiGatewayV2::Api")) == {"HttpApi", "WsApi"}
+    integration = t.resources["WebSocketIntegration"]["Properties"]
+    assert integration["ApiId"] == {"Ref": "WsApi"} and integration["IntegrationType"] == "AWS_PROXY"
+    assert sub_text(integration["IntegrationUri"]) == (
+        "arn:${AWS::Partition}:apigateway:${AWS::Region}:lambda:path/2015-03-31/functions/${BackendFunction.Arn}/invocations")
+    routes = ws_routes(t)
+    assert set(routes) == {"$connect", "$disconnect", "$default"}
+    for key, route in routes.items():
+        assert sub_text(route["Target"]) == "integrations/${WebSocketIntegration}", key
+    # API Gateway authorizes a WebSocket connection on $connect alone.
+    assert routes["$connect"]["AuthorizationType"] == "CUSTOM"
+    assert routes["$connect"]["AuthorizerId"] == {"Ref": "WebSocketAuthorizer"}
+    for key in ("$disconnect", "$default"):
+        assert routes[key]["AuthorizationType"] == "NONE" and "AuthorizerId" not in routes[key]
+
+
+@pytest.mark.parametrize("case", WS_CASES)
+def test_websocket_connect_authorizer(with_ws, case):
+    t = with_ws[case]
+    name, function, identity = WS_AUTHORIZER[case]
+    props = t.resources["WebSocketAuthorizer"]["Properties"]
+    assert props["ApiId"] == {"Ref": "WsApi"} and props["AuthorizerType"] == "REQUEST"
+    assert props["Name"] == name
+    assert authorizer_function(t, "WebSocketAuthorizer") == function
+    assert [t.text(s) for s in props["IdentitySource"]] == identity
+    # HTTP API settings only (API Gateway refuses them on a WebSocket authorizer).
+    assert not {"AuthorizerResultTtlInSeconds", "AuthorizerPayloadFormatVersion", "EnableSimpleResponses"} & set(props)
+    # The same function as the HTTP API's $default route.
+    http = t.resources["HttpApiDefaultRoute"]["Properties"]["AuthorizerId"]["Ref"]
+    assert authorizer_function(t, http) == function
+
+
+@pytest.mark.parametrize("case", WS_CASES)
+def test_websocket_identity_sources_carry_every_value_the_decision_reads(with_ws, case):
+    """Derived from the function's settings: each header it reads, each query token source."""
+    t = with_ws[case]
+    function = authorizer_function(t, "WebSocketAuthorizer")
+    env = {k: t.text(v) for k, v in t.resources[function]["Properties"]["Environment"]["Variables"].items()
+           if k in {"SECRET_HEADER_NAME", "ORIGIN_SECRET_HEADER_NAME", "API_KEY_HEADER", "JWT_ISSUER", "JWT_TOKEN_SOURCES",
+                    "TRUST_CLOUDFRONT_VIEWER_HEADERS"}}
+    needed = [f"route.request.header.{env[k]}" for k in ("SECRET_HEADER_NAME", "ORIGIN_SECRET_HEADER_NAME", "API_KEY_HEADER") if k in env]
+    if "JWT_ISSUER" in env:
+        assert env["JWT_TOKEN_SOURCES"] == "header:authorization,query:access_token"
+        # A browser's WebSocket sends no Authorization header: the query token is the source here.
+        needed += [f"route.request.querystring.{s.split(':', 1)[1]}" for s in env["JWT_TOKEN_SOURCES"].split(",") if s.startswith("query:")]
+    else:
+        assert "JWT_TOKEN_SOURCES" not in env
+    if env.get("TRUST_CLOUDFRONT_VIEWER_HEADERS") == "true":
+        needed.append("route.request.header.CloudFront-Viewer-Address")
+    assert [t.text(s) for s in t.resources["WebSocketAuthorizer"]["Properties"]["IdentitySource"]] == needed
+
+
+@pytest.mark.parametrize("case", WS_CASES)
+def test_websocket_invoke_permissions_name_this_api(with_ws, case):
+    t = with_ws[case]
+    _, function, _ = WS_AUTHORIZER[case]
+    arn = "arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:"
+    backend = t.resources["WebSocketInvokesBackend"]["Properties"]
+    assert backend["FunctionName"] == {"Ref": "BackendFunction"} and backend["Principal"] == "apigateway.amazonaws.com"
+    assert sub_text(backend["SourceArn"]) == arn + "${WsApi}/*"
+    authorizer = t.resources["WebSocketInvokesAuthorizer"]["Properties"]
+    assert authorizer["FunctionName"] == {"Ref": function} and authorizer["Principal"] == "apigateway.amazonaws.com"
+    assert sub_text(authorizer["SourceArn"]) == arn + "${WsApi}/authorizers/${WebSocketAuthorizer}"
+    # Every authorizer of every API, the WebSocket one included, has exactly one permission of its own.
+    test_each_authorizer_may_be_invoked_by_its_api_only(with_ws, case)
+
+
+@pytest.mark.parametrize("case", WS_CASES)
+def test_websocket_stage_auto_deploys_under_the_cloudfront_path(with_ws, case):
+    """AutoDeploy: a changed route or authorizer (another header name, caller) reaches the live
+    stage without a deployment resource; the stage name is CloudFront's path, forwarded as is."""
+    t = with_ws[case]
+    stage = t.resources["WebSocketStage"]["Properties"]
+    assert stage["ApiId"] == {"Ref": "WsApi"} and stage["StageName"] == WS_STAGE and stage["AutoDeploy"] is True
+    assert not t.of_type("AWS::ApiGatewayV2::Deployment")
+    dist = t.resources["Distribution"]["Properties"]["DistributionConfig"]
+    assert [b["PathPattern"] for b in dist["CacheBehaviors"]] == ["/rest/*", f"/{WS_STAGE}"]
+    assert "OriginPath" not in origins(t)["websocket-api"]
+
+
+@pytest.mark.parametrize("case", WS_CASES)
+def test_cloudfront_forwards_the_websocket_upgrade_with_the_secret(with_ws, case):
+    t = with_ws[case]
+    origin = origins(t)["websocket-api"]
+    assert sub_text(origin["DomainName"]) == "${WsApi}.execute-api.${AWS::Region}.amazonaws.com"
+    assert origin["CustomOriginConfig"] == {"OriginProtocolPolicy": "https-only", "OriginSSLProtocols": ["TLSv1.2"]}
+    (header,) = origin["OriginCustomHeaders"]
+    _, _, identity = WS_AUTHORIZER[case]
+    assert f"route.request.header.{t.text(header['HeaderName'])}" == identity[0]
+    assert sub_text(header["HeaderValue"]) == DYNAMIC_ORIGIN_SECRET
+    dist = t.resources["Distribution"]["Properties"]["DistributionConfig"]
+    (behavior,) = [b for b in dist["CacheBehaviors"] if b["TargetOriginId"] == "websocket-api"]
+    assert behavior["CachePolicyId"] == CACHING_DISABLED and behavior["ViewerProtocolPolicy"] == "https-only"
+    assert behavior["OriginRequestPolicyId"] == {"Ref": "WebSocketOriginRequestPolicy"}
+    assert "LambdaFunctionAssociations" not in behavior
+    policy = t.resources["WebSocketOriginRequestPolicy"]["Properties"]["OriginRequestPolicyConfig"]
+    # The upgrade's headers, then every identity header of $connect but the one CloudFront sets.
+    forwarded = ["Sec-WebSocket-Key", "Sec-WebSocket-Version", "Sec-WebSocket-Protocol", "Sec-WebSocket-Extensions",
+                 *[s.removeprefix("route.request.header.") for s in identity[1:] if s.startswith("route.request.header.")]]
+    if "viewer" in case:
+        forwarded.append("CloudFront-Viewer-Country")
+    assert [t.text(h) for h in policy["HeadersConfig"]["Headers"]] == forwarded
+    assert policy["HeadersConfig"]["HeaderBehavior"] == "whitelist"
+    # The access_token of jwt and cedar rides in the query string.
+    assert policy["QueryStringsConfig"] == {"QueryStringBehavior": "all"}
+
+
+@pytest.mark.parametrize("case", WS_CASES)
+def test_websocket_outputs_prove_the_lockdown(with_ws, case):
+    out = {name: o["Value"] for name, o in with_ws[case].outputs.items()}
+    assert sub_text(out["WebSocketUrl"]) == "wss://${Distribution.DomainName}/ws"
+    assert sub_text(out["DirectWebSocketUrl"]) == "wss://${WsApi}.execute-api.${AWS::Region}.amazonaws.com/ws"
+    upgrade = ("curl -s -o /dev/null -m 5 -w '%{http_code} ' --http1.1 -H 'Connection: Upgrade' -H 'Upgrade: websocket' "
+               "-H 'Sec-WebSocket-Version: 13' -H 'Sec-WebSocket-Key: cG9ydGN1bGxpcy1wcm9iZQ==' ")
+    assert sub_text(out["CheckWebSocketThroughCloudFront"]) == upgrade + "https://${Distribution.DomainName}/ws"
+    assert sub_text(out["CheckWebSocketDirectRefused"]) == upgrade + "https://${WsApi}.execute-api.${AWS::Region}.amazonaws.com/ws"
+
+
+@pytest.mark.parametrize("params, refused", [
+    ({"LockdownMode": "sigv4", "OriginSignerVersionArn": SIGNER_VERSION, **WS}, "WebSocketApi needs LockdownMode header-secret or api-key (sigv4"),
+    ({**MTLS, **WS}, "WebSocketApi needs LockdownMode header-secret or api-key (origin-mtls"),
+    ({**MTLS, **JWT, **WS}, "WebSocketApi needs LockdownMode header-secret or api-key (origin-mtls"),
+])
+def test_websocket_rule_refuses_the_modes_without_an_origin_secret(source, params, refused):
+    failed = Resolved(source, params).failed_rules()
+    assert any(f.startswith(refused) for f in failed), failed
+    # Even past the rule, the template would build no WebSocket API without a secret to check.
+    assert not WS_RESOURCES & set(Resolved(sam_transform(source, params), params).resources)
+
+
+@pytest.mark.parametrize("case", WS_CASES)
+def test_websocket_rules_accept_every_case(source, case):
+    assert Resolved(source, WS_CASES[case]).failed_rules() == []

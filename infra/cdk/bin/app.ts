@@ -26,6 +26,7 @@
 //   allowedSourceVpcs, deniedSourceVpces, deniedSourceVpcs,
 // createWebAcl=true (+ webAclRateLimit, default 2000): a stack PortcullisEdgeWebAcl in us-east-1 with the
 //   CloudFront web ACL (pass its WebAclArn output as -c webAclArn),
+// webSocket=true (header-secret and api-key stacks): the WebSocket API at wss://<distribution>/ws,
 // cargoProfile (default release), originSignerZip (default target/edge/origin-signer.zip).
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -114,6 +115,8 @@ const stack = (id: string, description: string, api: LockedDownApiProps) => new 
     endpointType: ctx('endpointType') === 'PRIVATE' ? 'PRIVATE' : undefined,
     vpcEndpointIds: list('vpcEndpointIds'),
     apiDomain: api.mode === 'origin-mtls' ? undefined : apiDomain,
+    // The WebSocket API where the origin secret guards $connect; the other modes refuse it.
+    webSocket: ctx('webSocket') === 'true' && (api.mode === 'header-secret' || api.mode === 'api-key') ? true : undefined,
     ...api,
   },
 });

@@ -222,6 +222,14 @@ export interface LockedDownApiProps {
   readonly vpcEndpointIds?: string[];
   /** Not with origin-mtls: a custom domain for both APIs, CloudFront's origin; execute-api is disabled. */
   readonly apiDomain?: ApiDomain;
+  /**
+   * A WebSocket API (routes $connect, $disconnect, $default on the backend) behind the distribution at
+   * wss://<distribution>/ws (stage `ws`, auto-deployed). $connect runs the function that guards the HTTP
+   * API with the same identity values (route.request.*); jwt and cedar also read the token from the
+   * access_token query parameter. header-secret and api-key modes only (sigv4 and origin-mtls are
+   * refused: docs/deploy.md, "WebSocket API"). Default false.
+   */
+  readonly webSocket?: boolean;
 }
 
 const CACHING_DISABLED = cloudfront.CachePolicy.CACHING_DISABLED;
@@ -238,6 +246,10 @@ const REST_AUTHORIZER_IDS: Record<CallerAuthorizer['kind'], string> = {
 };
 /** Stage name of the REST API = the CloudFront path prefix routed to it. */
 export const REST_STAGE = 'rest';
+/** Stage name of the WebSocket API = the CloudFront path routed to it (wss://<distribution>/ws). */
+export const WEBSOCKET_STAGE = 'ws';
+/** What a WebSocket upgrade needs at the origin (CloudFront: Sec-WebSocket-Key and -Version at least). */
+export const WEBSOCKET_UPGRADE_HEADERS = ['Sec-WebSocket-Key', 'Sec-WebSocket-Version', 'Sec-WebSocket-Protocol', 'Sec-WebSocket-Extensions'];
 
 /**
  * An HTTP API and a REST API behind one CloudFront distribution, reachable only through it.
@@ -264,6 +276,8 @@ export class LockedDownApi extends Construct {
   readonly decisionsDashboard?: cloudwatch.CfnDashboard;
   /** The default usage plan of the tenants' keys - tenantUsagePlans. */
   readonly tenantUsagePlan?: apigw.UsagePlan;
+  /** The WebSocket API - webSocket (header-secret and api-key modes). */
+  readonly webSocketApi?: apigwv2.CfnApi;
 
   constructor(scope: Construct, id: string, props: LockedDownApiProps) {
     super(scope, id);
@@ -319,6 +333,15 @@ export class LockedDownApi extends Construct {
       }
     }
     const usesOriginSecret = mode === 'header-secret' || mode === 'api-key';
+    const webSocket = props.webSocket ?? false;
+    if (webSocket && mode === 'sigv4') {
+      throw new Error('webSocket needs mode header-secret or api-key: the $connect check is a Lambda authorizer, and sigv4\'s AWS_IAM routes have none '
+        + '(the edge signer is not wired for WebSocket upgrades)');
+    }
+    if (webSocket && mode === 'origin-mtls') {
+      throw new Error('webSocket needs mode header-secret or api-key: API Gateway offers mutual TLS for REST and HTTP APIs only, '
+        + 'and a WebSocket API cannot share their custom domain');
+    }
     if (props.originSecretRotation && !usesOriginSecret) {
       throw new Error('originSecretRotation needs mode header-secret or api-key: the other modes have no origin secret');
     }
@@ -341,6 +364,9 @@ export class LockedDownApi extends Construct {
     const manifestPath = props.manifestPath ?? path.resolve(__dirname, '..', '..', '..', 'Cargo.toml');
     const architecture = props.architecture ?? lambda.Architecture.ARM_64;
     const headerName = (props.secretHeaderName ?? 'x-origin-verify').toLowerCase();
+    if (!/^(?!x-amz-|x-edge-)[a-z0-9-]+$/.test(headerName)) {
+      throw new Error('secretHeaderName: letters, digits and hyphens, not starting with x-amz- or x-edge- (CloudFront reserves them for itself)');
+    }
     const resultTtl = props.authorizerResultTtl ?? Duration.minutes(5);
 
     // The settings every function shares: its HTTP API answer format and the metrics namespace.
@@ -428,6 +454,9 @@ export class LockedDownApi extends Construct {
     const callerFn = caller ? this.callerFunction(caller, rustFunction, {
       // The policy covers every route the caller may use: safe for API Gateway's decision cache.
       ...dialect('iam'),
+      // webSocket: $connect carries the token in the access_token query parameter (browsers set no
+      // header on a WebSocket); HTTP and REST keep requiring Authorization, their identity source.
+      ...(composed && webSocket && caller.kind !== 'request' ? { JWT_TOKEN_SOURCES: 'header:authorization,query:access_token' } : {}),
       ...(composed ? {
         ORIGIN_SECRET_SECRETS_MANAGER_ID: originProof!.secret.secretArn,
         ORIGIN_SECRET_HEADER_NAME: headerName,
@@ -660,6 +689,91 @@ export class LockedDownApi extends Construct {
       httpMapping.node.addDependency(httpStage);
     }
 
+    // ------------------------------------------------------------ WebSocket API (webSocket)
+    // Authorized once, on $connect, by the function that guards the HTTP API, with the same identity
+    // values written route.request.*; jwt and cedar take the token from the access_token query
+    // parameter. No result cache, payload format or simple responses: HTTP API settings only.
+    // AutoDeploy: a changed route or authorizer reaches the stage without a deployment to keep in step.
+    let webSocketOrigin: { origin: cloudfront.IOrigin; policy: cloudfront.IOriginRequestPolicy } | undefined;
+    if (webSocket) {
+      const wsFn = composed ? callerFn!.fn : headerAuthorizerFn!;
+      const wsApi = new apigwv2.CfnApi(this, 'WebSocketApi', {
+        name: `${stack.stackName}-${id}-ws`,
+        protocolType: 'WEBSOCKET',
+        routeSelectionExpression: '$request.body.action',
+        description: 'portcullis WebSocket API - reachable only through CloudFront (the $connect authorizer checks the origin secret)',
+      });
+      this.webSocketApi = wsApi;
+      const invocations = (fn: lambda.IFunction) => `arn:${Aws.PARTITION}:apigateway:${Aws.REGION}:lambda:path/2015-03-31/functions/${fn.functionArn}/invocations`;
+      const wsIntegration = new apigwv2.CfnIntegration(this, 'WebSocketIntegration', {
+        apiId: wsApi.ref,
+        integrationType: 'AWS_PROXY',
+        integrationMethod: 'POST',
+        integrationUri: invocations(backend),
+      });
+      const identitySource = [
+        `route.request.header.${headerName}`,
+        ...(composed && caller!.kind !== 'request' ? ['route.request.querystring.access_token'] : []),
+        ...(composed && caller!.kind === 'request' ? [`route.request.header.${callerFn!.credentialHeader}`] : []),
+        ...(trustViewerHeaders ? ['route.request.header.CloudFront-Viewer-Address'] : []),
+      ];
+      const wsAuthorizer = new apigwv2.CfnAuthorizer(this, 'WebSocketAuthorizer', {
+        apiId: wsApi.ref,
+        name: composed ? caller!.kind : 'header-secret',
+        authorizerType: 'REQUEST',
+        authorizerUri: invocations(wsFn),
+        identitySource,
+      });
+      const target = `integrations/${wsIntegration.ref}`;
+      new apigwv2.CfnRoute(this, 'WebSocketConnectRoute', {
+        apiId: wsApi.ref, routeKey: '$connect', authorizationType: 'CUSTOM', authorizerId: wsAuthorizer.ref, target,
+      });
+      for (const [routeId, routeKey] of [['WebSocketDisconnectRoute', '$disconnect'], ['WebSocketDefaultRoute', '$default']]) {
+        const route = new apigwv2.CfnRoute(this, routeId, { apiId: wsApi.ref, routeKey, authorizationType: 'NONE', target });
+        acknowledge(route, [{ id: 'AwsSolutions-APIG4', reason: 'API Gateway authorizes a WebSocket connection on $connect only (the origin secret); no other route takes an authorizer.' }]);
+      }
+      const wsStage = new apigwv2.CfnStage(this, 'WebSocketStage', {
+        apiId: wsApi.ref,
+        stageName: WEBSOCKET_STAGE,
+        autoDeploy: true,
+        description: 'portcullis WebSocket stage - CloudFront\'s /ws path',
+        defaultRouteSettings: { throttlingBurstLimit: 200, throttlingRateLimit: 100 },
+      });
+      // ES2000 (access log setting), as CKV_AWS_95: WebSocket access logs need the account-wide CloudWatch role.
+      cfnLintIgnore(wsStage, ['ES2000']);
+      checkovSkip(wsStage, [['CKV_AWS_95', 'WebSocket access logs need the account-wide API Gateway CloudWatch role, which this construct must not overwrite '
+        + '(without it the stage fails to deploy); CloudFront logs the connections.']]);
+      acknowledge(wsStage, [{ id: 'AwsSolutions-APIG1', reason: 'WebSocket access logs need the account-wide API Gateway CloudWatch role, which this construct must not overwrite.' }]);
+      const executeApi = (resource: string) => `arn:${Aws.PARTITION}:execute-api:${Aws.REGION}:${Aws.ACCOUNT_ID}:${wsApi.ref}/${resource}`;
+      new lambda.CfnPermission(this, 'WebSocketInvokesBackend', {
+        action: 'lambda:InvokeFunction', functionName: backend.functionName, principal: 'apigateway.amazonaws.com', sourceArn: executeApi('*'),
+      });
+      new lambda.CfnPermission(this, 'WebSocketInvokesAuthorizer', {
+        action: 'lambda:InvokeFunction', functionName: wsFn.functionName, principal: 'apigateway.amazonaws.com',
+        sourceArn: executeApi(`authorizers/${wsAuthorizer.ref}`),
+      });
+      // The upgrade's headers, the query string (access_token) and the identity headers $connect
+      // reads that the viewer sends (the tenant key; the viewer address and country when trusted).
+      const policy = new cloudfront.OriginRequestPolicy(this, 'WebSocketOriginRequestPolicy', {
+        comment: 'portcullis - the WebSocket upgrade headers, the query string and the $connect identity headers',
+        headerBehavior: cloudfront.OriginRequestHeaderBehavior.allowList(
+          ...WEBSOCKET_UPGRADE_HEADERS,
+          ...(composed && caller!.kind === 'request' ? [callerFn!.credentialHeader] : []),
+          ...(trustViewerHeaders ? ['CloudFront-Viewer-Address', 'CloudFront-Viewer-Country'] : [])),
+        cookieBehavior: cloudfront.OriginRequestCookieBehavior.none(),
+        queryStringBehavior: cloudfront.OriginRequestQueryStringBehavior.all(),
+      });
+      // Always its execute-api endpoint: a custom domain mapping a WebSocket API cannot map REST or HTTP APIs.
+      webSocketOrigin = {
+        origin: new origins.HttpOrigin(`${wsApi.ref}.execute-api.${Aws.REGION}.${Aws.URL_SUFFIX}`, {
+          originSslProtocols: [cloudfront.OriginSslPolicy.TLS_V1_2],
+          protocolPolicy: cloudfront.OriginProtocolPolicy.HTTPS_ONLY,
+          customHeaders: { [headerName]: originSecretValue! },
+        }),
+        policy,
+      };
+    }
+
     // ------------------------------------------------------------ CloudFront
     let edgeLambdas: cloudfront.EdgeLambda[] | undefined;
     if (mode === 'sigv4') {
@@ -716,6 +830,18 @@ export class LockedDownApi extends Construct {
           protocolPolicy: cloudfront.OriginProtocolPolicy.HTTPS_ONLY,
           customHeaders: restOriginHeaders,
         })),
+        // webSocket: wss://<distribution>/ws is the stage ws (the path is forwarded unchanged). An
+        // upgrade is a GET; nothing is cached.
+        ...(webSocketOrigin ? {
+          [`/${WEBSOCKET_STAGE}`]: {
+            origin: webSocketOrigin.origin,
+            viewerProtocolPolicy: cloudfront.ViewerProtocolPolicy.HTTPS_ONLY,
+            allowedMethods: cloudfront.AllowedMethods.ALLOW_GET_HEAD,
+            cachePolicy: CACHING_DISABLED,
+            originRequestPolicy: webSocketOrigin.policy,
+            compress: false,
+          },
+        } : {}),
       },
     });
     if (originMtls) {

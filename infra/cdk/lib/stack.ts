@@ -1,6 +1,6 @@
 import { Aws, CfnOutput, Fn, Stack, StackProps } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
-import { LockedDownApi, LockedDownApiProps, REST_STAGE, directHttpApiUrl } from './locked-down-api';
+import { LockedDownApi, LockedDownApiProps, REST_STAGE, WEBSOCKET_STAGE, directHttpApiUrl } from './locked-down-api';
 
 /** One deployable stack around a {@link LockedDownApi}, with the outputs the deploy guide uses. */
 export class PortcullisStack extends Stack {
@@ -33,6 +33,24 @@ export class PortcullisStack extends Stack {
       description: 'Proof of the lock-down, part 2 - the same requests without CloudFront, where a direct caller would send them: execute-api, 401 or 403 each; '
         + 'with a custom domain, the domain first (apiDomain - 401/403; origin-mtls - 000) and then the disabled execute-api endpoints (403).',
     });
+    const ws = this.api.webSocketApi;
+    if (ws) {
+      const wsThrough = `https://${this.api.distribution.distributionDomainName}/${WEBSOCKET_STAGE}`;
+      const wsDirect = `${ws.ref}.execute-api.${Aws.REGION}.${Aws.URL_SUFFIX}/${WEBSOCKET_STAGE}`;
+      // A WebSocket upgrade by curl: 101 once admitted, 401/403 when $connect refuses.
+      const upgrade = 'curl -s -o /dev/null -m 5 -w \'%{http_code} \' --http1.1 -H \'Connection: Upgrade\' -H \'Upgrade: websocket\' '
+        + '-H \'Sec-WebSocket-Version: 13\' -H \'Sec-WebSocket-Key: cG9ydGN1bGxpcy1wcm9iZQ==\' ';
+      new CfnOutput(this, 'WebSocketUrl', { value: `wss://${this.api.distribution.distributionDomainName}/${WEBSOCKET_STAGE}`, description: 'The WebSocket API through CloudFront (wss://, the stage ws under /ws).' });
+      new CfnOutput(this, 'DirectWebSocketUrl', { value: `wss://${wsDirect}`, description: 'The WebSocket API\'s execute-api URL - its $connect must be refused (401/403) without the origin secret.' });
+      new CfnOutput(this, 'CheckWebSocketThroughCloudFront', {
+        value: `${upgrade}${wsThrough}`,
+        description: 'Proof of the WebSocket lock-down, part 1 - the upgrade through CloudFront prints 101 (with jwt or cedar append ?access_token=$TOKEN).',
+      });
+      new CfnOutput(this, 'CheckWebSocketDirectRefused', {
+        value: `${upgrade}https://${wsDirect}`,
+        description: 'Proof of the WebSocket lock-down, part 2 - the same upgrade straight to execute-api, without the secret, prints 401 or 403.',
+      });
+    }
     if (domain) {
       new CfnOutput(this, 'OriginDomainRegionalName', {
         value: domain.domainNameAliasDomainName,

@@ -1,6 +1,6 @@
 // Stacks of LockedDownApi and EdgeWebAcl with props the example app's synth (mk/infra.mk) does not
 // pass: the REST resource policy, the private REST API, the custom domain, alarm actions, the edge
-// web ACL. Printed as JSON ({case: {template, warnings}}) for infra/tests/test_cdk_wiring.py.
+// web ACL, the WebSocket API. Printed as JSON ({case: {template, warnings}}) for infra/tests/test_cdk_wiring.py.
 // Bundling is off (no cargo): the Rust functions' code is a placeholder asset.
 import { App, Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
@@ -8,6 +8,8 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { CallerAuthorizer, EdgeWebAcl, LockedDownApiProps, PortcullisStack } from '../lib';
 
 const jwt: CallerAuthorizer = { kind: 'jwt', issuer: 'https://issuer.example.com/', audience: ['portcullis'] };
+const cedar: CallerAuthorizer = { kind: 'cedar', issuer: 'https://issuer.example.com/', audience: ['portcullis'], policyStoreId: 'PSEXAMPLEabcdefg111111' };
+const request: CallerAuthorizer = { kind: 'request', rulesParameterName: '/portcullis/rules' };
 const signer = lambda.Code.fromInline('exports.handler = async (e) => e.Records[0].cf.request;');
 const domain = { domainName: 'api.example.com', certificateArn: 'arn:aws:acm:eu-west-1:111122223333:certificate/11111111-2222-3333-4444-555555555555' };
 const vpce = 'vpce-0a1b2c3d4e5f60718';
@@ -25,6 +27,13 @@ const cases: Record<string, LockedDownApiProps> = {
   'header-secret+domain': { mode: 'header-secret', apiDomain: domain },
   'api-key+jwt+domain': { mode: 'api-key', callerAuthorizer: jwt, apiDomain: domain },
   'sigv4+domain': { mode: 'sigv4', originSignerCode: signer, apiDomain: domain },
+  // The WebSocket API in every lock-down it supports, composed with each caller authorizer.
+  'header-secret+ws': { mode: 'header-secret', webSocket: true },
+  'header-secret+jwt+ws': { mode: 'header-secret', callerAuthorizer: jwt, webSocket: true },
+  'header-secret+cedar+ws': { mode: 'header-secret', callerAuthorizer: cedar, webSocket: true },
+  'header-secret+request+viewer+ws': { mode: 'header-secret', callerAuthorizer: request, trustCloudFrontViewerHeaders: true, webSocket: true },
+  'api-key+jwt+ws': { mode: 'api-key', callerAuthorizer: jwt, webSocket: true },
+  'header-secret+ws+domain': { mode: 'header-secret', webSocket: true, apiDomain: domain, secretHeaderName: 'x-cf-proof' },
 };
 const out: Record<string, { template: unknown; warnings: string[] }> = {};
 const warnings = (stack: Stack) => Annotations.fromStack(stack).findWarning('*', Match.anyValue())

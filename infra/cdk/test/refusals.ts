@@ -47,6 +47,7 @@ const cases: Record<string, LockedDownApiProps> = {
   'header-secret, http canary': { mode: 'header-secret', originSecretRotation: { canaryUrl: 'http://d111111abcdef8.cloudfront.net/health' } },
   // The cedar authorizer: JWT identity settings plus a policy store; like jwt, no slot with sigv4.
   'sigv4+cedar': { mode: 'sigv4', callerAuthorizer: cedar },
+  'header-secret, secret header named x-edge-*': { mode: 'header-secret', secretHeaderName: 'x-edge-proof' },
   'cedar without audience': { mode: 'header-secret', callerAuthorizer: { ...cedar, audience: [] } },
   'cedar, policy store id with a slash': { mode: 'header-secret', callerAuthorizer: { ...cedar, policyStoreId: 'PS/1' } },
   'cedar, refresh over a day': { mode: 'header-secret', callerAuthorizer: { ...cedar, refresh: Duration.days(2) } },
@@ -74,6 +75,12 @@ const cases: Record<string, LockedDownApiProps> = {
   'origin-mtls+apiDomain': { mode: 'origin-mtls', originMtls: mtls, apiDomain: { domainName: 'api.example.com', certificateArn: mtls.domainCertificateArn } },
   'apiDomain upper case': { mode: 'header-secret', apiDomain: { domainName: 'API.example.com', certificateArn: mtls.domainCertificateArn } },
   'alarm topic of SQS': { mode: 'header-secret', alarmTopicArn: 'arn:aws:sqs:eu-west-1:111122223333:portcullis-alarms' },
+  // The WebSocket API: only where the origin secret guards $connect (a Lambda authorizer).
+  'sigv4+webSocket': { mode: 'sigv4', webSocket: true },
+  'origin-mtls+webSocket': { mode: 'origin-mtls', originMtls: mtls, webSocket: true },
+  'origin-mtls+jwt+webSocket': { mode: 'origin-mtls', originMtls: mtls, callerAuthorizer: jwt, webSocket: true },
+  'api-key+webSocket': { mode: 'api-key', webSocket: true },
+  'header-secret+request+webSocket': { mode: 'header-secret', callerAuthorizer: request, webSocket: true },
   // Accepted (null): the mode itself, with and without a caller authorizer; rotation settings within bounds.
   'origin-mtls': { mode: 'origin-mtls', originMtls: mtls },
   'origin-mtls+jwt': { mode: 'origin-mtls', originMtls: mtls, callerAuthorizer: jwt },
