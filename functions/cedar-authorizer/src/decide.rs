@@ -12,9 +12,11 @@
 //! permitted, even when only a `forbid` erred: stricter than Cedar's rule of skipping erring
 //! policies, so a broken `forbid` never opens a route.
 
+use std::collections::{HashMap, HashSet};
+
 use cedar_policy::{
-    Authorizer, Context, Decision as CedarDecision, Entities, EntityUid, Request,
-    RestrictedExpression,
+    ActionConstraint, Authorizer, Context, Decision as CedarDecision, Entities, EntityUid, Policy,
+    PolicySet, PrincipalConstraint, Request, RestrictedExpression,
 };
 use portcullis::policy::{
     ApiScope, ArnRoute, MethodArn, PolicyBuilder, PolicyDocument, PolicyError, RoutePattern,
@@ -65,19 +67,26 @@ pub fn decide(
     kinds: RouteKinds,
 ) -> Result<Outcome, DecideError> {
     let entities = identity.entities()?;
+    let policies = CallerPolicies::new(bundle, identity);
     let authorizer = Authorizer::new();
     let mut routes = Vec::new();
     let mut erred = Vec::new();
     for (route, action) in bundle.routes.iter().filter(|(r, _)| kinds.admits(r)) {
-        let permitted =
-            match evaluate(&authorizer, bundle, &entities, identity.principal(), action)? {
-                Evaluation::Permit => true,
-                Evaluation::Deny => false,
-                Evaluation::Error => {
-                    erred.push(route.action.clone());
-                    false
-                }
-            };
+        let permitted = match evaluate(
+            &authorizer,
+            bundle,
+            &policies.for_route(action)?,
+            &entities,
+            identity.principal(),
+            action,
+        )? {
+            Evaluation::Permit => true,
+            Evaluation::Deny => false,
+            Evaluation::Error => {
+                erred.push(route.action.clone());
+                false
+            }
+        };
         routes.push((route, permitted));
     }
     let permitted = names(routes.iter().filter(|(_, p)| *p).map(|(r, _)| *r));
@@ -106,6 +115,68 @@ pub fn decide(
     })
 }
 
+/// The policies whose scope can hold for this caller, indexed by route action, so each route is
+/// evaluated against the few that can apply to it. A policy whose scope does not hold is never
+/// satisfied and never errs (Cedar evaluates the scope first), so leaving it out changes nothing:
+/// - the request's entities are the principal and its groups, nothing deeper (identity.rs): a
+///   policy scoped to another user or group never holds for this caller;
+/// - actions have no ancestors among those entities: a policy naming only route actions holds
+///   only for the routes it names. One naming anything else (an action group) or no action at
+///   all is kept for every route.
+struct CallerPolicies {
+    policies: Vec<Policy>,
+    by_action: HashMap<EntityUid, Vec<usize>>,
+    every_route: Vec<usize>,
+}
+
+impl CallerPolicies {
+    fn new(bundle: &Bundle, identity: &Identity) -> Self {
+        let principal = identity.principal();
+        let within = |uid: &EntityUid| uid == principal || identity.groups().contains(uid);
+        let route_actions: HashSet<&EntityUid> = bundle.routes.iter().map(|(_, a)| a).collect();
+        let mut index = Self {
+            policies: Vec::new(),
+            by_action: HashMap::new(),
+            every_route: Vec::new(),
+        };
+        for policy in bundle.policies.policies() {
+            let holds = match policy.principal_constraint() {
+                PrincipalConstraint::Eq(uid) => &uid == principal,
+                PrincipalConstraint::In(uid) | PrincipalConstraint::IsIn(_, uid) => within(&uid),
+                PrincipalConstraint::Any | PrincipalConstraint::Is(_) => true,
+            };
+            if !holds {
+                continue;
+            }
+            let i = index.policies.len();
+            index.policies.push(policy.clone());
+            let named = match policy.action_constraint() {
+                ActionConstraint::Eq(uid) => vec![uid],
+                ActionConstraint::In(uids) if uids.iter().all(|u| route_actions.contains(u)) => {
+                    uids
+                }
+                ActionConstraint::In(_) | ActionConstraint::Any => {
+                    index.every_route.push(i);
+                    continue;
+                }
+            };
+            for uid in named {
+                index.by_action.entry(uid).or_default().push(i);
+            }
+        }
+        index
+    }
+
+    fn for_route(&self, action: &EntityUid) -> Result<PolicySet, DecideError> {
+        let mut picked = self.every_route.clone();
+        picked.extend(self.by_action.get(action).into_iter().flatten());
+        picked.sort_unstable();
+        picked.dedup();
+        PolicySet::from_policies(picked.into_iter().map(|i| self.policies[i].clone()))
+            .map_err(|e| DecideError::Request(e.to_string()))
+    }
+}
+
 enum Evaluation {
     Permit,
     Deny,
@@ -115,6 +186,7 @@ enum Evaluation {
 fn evaluate(
     authorizer: &Authorizer,
     bundle: &Bundle,
+    policies: &PolicySet,
     entities: &Entities,
     principal: &EntityUid,
     action: &EntityUid,
@@ -127,11 +199,9 @@ fn evaluate(
         None,
     )
     .map_err(|e| DecideError::Request(e.to_string()))?;
-    Ok(verdict(authorizer.is_authorized(
-        &request,
-        &bundle.policies,
-        entities,
-    )))
+    Ok(verdict(
+        authorizer.is_authorized(&request, policies, entities),
+    ))
 }
 
 fn verdict(response: cedar_policy::Response) -> Evaluation {
@@ -258,34 +328,44 @@ pub fn decide_request(
 
 /// The routes to Allow and to Deny so that the policy allows exactly the allowed routes.
 fn grants<'a>(routes: &[(&'a Route, bool)]) -> (Vec<&'a Route>, Vec<&'a Route>) {
-    let mut allowed: Vec<&Route> = routes.iter().filter(|(_, p)| *p).map(|(r, _)| *r).collect();
+    let permitted: Vec<&Route> = routes.iter().filter(|(_, p)| *p).map(|(r, _)| *r).collect();
     let forbidden: Vec<&Route> = routes
         .iter()
         .filter(|(_, p)| !*p)
         .map(|(r, _)| *r)
         .collect();
+    // For each forbidden route: which permitted grants reach it, and which permitted routes its
+    // own Deny would reach. Computed once; each round below only drops Allows.
+    let reached_by: Vec<Vec<bool>> = forbidden
+        .iter()
+        .map(|t| permitted.iter().map(|g| overlaps(g, t)).collect())
+        .collect();
+    let reaches: Vec<Vec<bool>> = forbidden
+        .iter()
+        .map(|t| permitted.iter().map(|k| overlaps(t, k)).collect())
+        .collect();
+    let mut kept = vec![true; permitted.len()];
     loop {
         let mut denied = Vec::new();
-        let mut unsafe_allows: Vec<&Route> = Vec::new();
-        for &target in &forbidden {
-            let reaching: Vec<&Route> = allowed
-                .iter()
-                .copied()
-                .filter(|grant| overlaps(grant, target))
-                .collect();
-            if reaching.is_empty() {
+        let mut unsafe_allows = vec![false; permitted.len()];
+        for (f, &target) in forbidden.iter().enumerate() {
+            let reaching = (0..permitted.len()).filter(|&a| kept[a] && reached_by[f][a]);
+            if reaching.clone().next().is_none() {
                 continue;
             }
-            if allowed.iter().any(|kept| overlaps(target, kept)) {
-                unsafe_allows.extend(reaching);
+            if (0..permitted.len()).any(|a| kept[a] && reaches[f][a]) {
+                reaching.for_each(|a| unsafe_allows[a] = true);
             } else {
                 denied.push(target);
             }
         }
-        if unsafe_allows.is_empty() {
-            return (allowed, denied);
+        if !unsafe_allows.contains(&true) {
+            let allowed = permitted.iter().zip(&kept).filter(|(_, k)| **k);
+            return (allowed.map(|(r, _)| *r).collect(), denied);
         }
-        allowed.retain(|r| !unsafe_allows.iter().any(|u| std::ptr::eq(*u, *r)));
+        kept.iter_mut()
+            .zip(&unsafe_allows)
+            .for_each(|(k, u)| *k &= !*u);
     }
 }
 

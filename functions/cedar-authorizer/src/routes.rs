@@ -200,6 +200,13 @@ fn as_glob(template: &[Token]) -> Vec<Token> {
 /// of `template`: a breadth-first search of the two automata run side by side.
 fn paths_meet(glob: &[Token], template: &[Token]) -> bool {
     let glob = as_glob(glob);
+    // A path both match starts with both literal prefixes and ends with both literal suffixes:
+    // where those disagree no search is needed (most pairs of an API's routes).
+    if !literals_agree(glob.iter(), template.iter())
+        || !literals_agree(glob.iter().rev(), template.iter().rev())
+    {
+        return false;
+    }
     // The bytes that can make a difference: every literal, `/`, and one byte neither uses.
     let mut alphabet: BTreeSet<u8> = glob.iter().chain(template).filter_map(literal).collect();
     alphabet.insert(b'/');
@@ -220,6 +227,20 @@ fn paths_meet(glob: &[Token], template: &[Token]) -> bool {
         }
     }
     false
+}
+
+/// Whether two token runs read from the same end agree on their leading literal bytes, up to
+/// the first wildcard of either.
+fn literals_agree<'a>(
+    a: impl Iterator<Item = &'a Token>,
+    b: impl Iterator<Item = &'a Token>,
+) -> bool {
+    a.zip(b)
+        .map_while(|pair| match pair {
+            (Token::Byte(x), Token::Byte(y)) => Some(x == y),
+            _ => None,
+        })
+        .all(|same| same)
 }
 
 fn literal(token: &Token) -> Option<u8> {
