@@ -7,6 +7,9 @@ BENCH_INVOKES ?= 2000
 BENCH_ONLY    ?=
 BENCH_STAMP   := $(VENV)/.bench-installed
 BENCH_NODE    := bench/peers/node/node_modules/.package-lock.json
+# The functions built as `make package` builds them (the five selected together, nothing else),
+# so their features, sizes and start-up are the deployed ones.
+BENCH_FUNCTIONS := $(addprefix -p ,$(FUNCTIONS))
 
 .PHONY: bench-deps bench-micro bench-cold-tls
 
@@ -20,8 +23,8 @@ $(BENCH_NODE): bench/peers/node/package.json bench/peers/node/package-lock.json
 bench-deps: $(STAMP) $(BENCH_STAMP) $(BENCH_NODE) ## bench-only tools: awslambdaric, Powertools, matplotlib (venv); aws-jwt-verify (npm)
 
 bench: bench-deps edge-package ## cold init, warm p50/p99, peak RSS, package size, SSM/JWKS calls vs Python/Node peers → target/bench/
-	cargo build --release --bin header-secret-authorizer --bin jwt-authorizer --bin cedar-authorizer \
-		--bin portcullis-bench
+	cargo build --release $(BENCH_FUNCTIONS)
+	cargo build --release -p portcullis-harness --bin portcullis-bench
 	mkdir -p $(BENCH_OUT)
 	rm -rf $(EDGE_DIR)/bench && python3 -m zipfile -e $(EDGE_ZIP) $(EDGE_DIR)/bench
 	BENCH_ITERATIONS=$(BENCH_INVOKES) node $(EDGE_CRATE)/bench/bench.mjs $(EDGE_DIR)/bench $(EDGE_EVENTS) | tee $(BENCH_OUT)/edge.txt
@@ -34,7 +37,7 @@ bench: bench-deps edge-package ## cold init, warm p50/p99, peak RSS, package siz
 	@cat $(BENCH_OUT)/table.md $(BENCH_OUT)/cold-tls.md
 
 bench-cold-tls: $(STAMP) ## jwt- and cedar-authorizer (100 policies) cold init and peak RSS, JWKS over HTTPS (full trust store / test CA only) and HTTP
-	cargo build --release --bin jwt-authorizer --bin cedar-authorizer
+	cargo build --release $(BENCH_FUNCTIONS)
 	$(PY) bench/cold_tls.py target/release/jwt-authorizer
 	$(PY) bench/cold_tls.py target/release/cedar-authorizer --cedar-policies 100
 
