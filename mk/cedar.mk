@@ -1,9 +1,9 @@
 # Cedar authorizer. Included by the Makefile. Its unit tests run in `make test-unit` and its
 # binary's integration tests and the crate's own (the equivalence property test against
 # cedar-policy's is_authorized, the Verified Permissions adapter against a local endpoint) in
-# `make test-integ`; these verbs run just this component.
+# `make test-integ`; these verbs run just this component (its benchmark, `bench-cedar`, is in mk/bench.mk).
 
-.PHONY: test-cedar test-cedar-crate bench-cedar
+.PHONY: test-cedar test-cedar-crate
 
 test-cedar-crate: ## cedar authorizer: property test (whole-API policy vs Cedar, route by route) + Verified Permissions adapter tests
 	cargo test -p cedar-authorizer --test '*'
@@ -12,6 +12,3 @@ test-cedar: setup test-cedar-crate ## cedar authorizer: unit, property, adapter 
 	cargo test -p cedar-authorizer --lib
 	cargo build --bin cedar-authorizer
 	cargo test --workspace --test cedar_authorizer
-
-bench-cedar: ## criterion: one caller's decision over 1/20/200 routes; a 100-policy refresh (parse + validate)
-	cargo bench -p cedar-authorizer --bench decide

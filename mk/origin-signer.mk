@@ -1,4 +1,5 @@
 # Origin signer (Lambda@Edge, Rust → wasm32 behind a Node.js handler). Included by the Makefile.
+# Its benchmark (`make bench-edge`, bench/edge) is in mk/bench.mk, which uses the EDGE_* below.
 EDGE_CRATE  := functions/origin-signer
 EDGE_DIR    := target/edge
 EDGE_ZIP    := $(EDGE_DIR)/origin-signer.zip
@@ -8,7 +9,7 @@ EDGE_EVENTS := events/origin-signer
 SETUP_STEPS += setup-edge
 TEST_STEPS  += edge-crosscheck
 
-.PHONY: setup-edge edge-package edge-crosscheck test-edge bench-edge
+.PHONY: setup-edge edge-package edge-crosscheck test-edge
 
 setup-edge: ## rustup target for the edge signer (wasm32-unknown-unknown)
 	rustup target add wasm32-unknown-unknown
@@ -26,7 +27,3 @@ edge-crosscheck: $(STAMP) edge-package ## origin signer: the packaged Node handl
 
 test-edge: edge-crosscheck ## origin signer: Rust tests (SigV4 suite, events; also in `make test-integ`) + the crosscheck
 	cargo test -p origin-signer
-
-bench-edge: edge-package ## origin signer: per-request signing time in Node and WASM instantiate time
-	rm -rf $(EDGE_DIR)/bench && python3 -m zipfile -e $(EDGE_ZIP) $(EDGE_DIR)/bench
-	node $(EDGE_CRATE)/bench/bench.mjs $(EDGE_DIR)/bench $(EDGE_EVENTS)

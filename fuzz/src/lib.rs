@@ -1,6 +1,6 @@
 //! Fuzz targets of portcullis and the invariants they assert. Each target module has one
 //! `run(&[u8])` entry point: the `cargo fuzz` binaries under `fuzz_targets/` call it, and the
-//! stable regression replay (`tests/tests/fuzz_regressions.rs` in the harness crate) calls it
+//! stable regression replay (`tests/tests/fuzz_regressions.rs` in portcullis-tests) calls it
 //! for every file committed under `fuzz/regressions/<target>/`.
 //!
 //! Targets call the real entry points (handlers, verifier, parsers) with in-memory sources

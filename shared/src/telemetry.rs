@@ -281,7 +281,7 @@ mod tests {
             ("reqwest::connect", DEBUG),
             ("rustls::client::hs", DEBUG),
             ("rustls::client::hs", WARN),
-            ("portcullis_harness", DEBUG),
+            ("portcullis_tests", DEBUG),
             ("portcullisx", TRACE),
             ("log", TRACE),
         ];

@@ -1,5 +1,6 @@
-//! Harness for integration tests, the demo and benchmarks: run a real function binary on a
-//! Lambda Runtime API emulator ([`Lambda`]) against a real moto SSM server ([`Moto`]).
+//! The harness shared by the integration tests (`tests/tests`), the demo (`src/bin/demo`) and
+//! the benchmark driver (`bench/driver`): run a real function binary on a Lambda Runtime API
+//! emulator ([`Lambda`]) against a real moto SSM server ([`Moto`]).
 
 pub mod faults;
 pub mod moto;

@@ -23,7 +23,7 @@
 
 use std::collections::BTreeSet;
 
-use portcullis_harness::{Lambda, Moto, binary, decision_for, sample_event, workspace_root};
+use portcullis_tests::{Lambda, Moto, binary, decision_for, sample_event, workspace_root};
 use serde_json::{Map, Value, json};
 
 const HS_PARAM: &str = "/portcullis/adversarial/origin-secret";

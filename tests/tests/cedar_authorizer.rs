@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use jwt_support::demo_jwks;
-use portcullis_harness::{
+use portcullis_tests::{
     Lambda, StoredPolicy, VerifiedPermissions, binary, decision_for, read_env_file, workspace_root,
 };
 use serde_json::Value;

@@ -14,7 +14,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use jwt_support::demo_jwks;
-use portcullis_harness::{
+use portcullis_tests::{
     InvokeError, Lambda, Moto, binary, decision_for, decision_reason, read_env_file, workspace_root,
 };
 use serde_json::{Value, json};

@@ -9,7 +9,7 @@
 use std::time::{Duration, Instant};
 
 use aws_sdk_ssm::types::ParameterType;
-use portcullis_harness::{
+use portcullis_tests::{
     Fault, FaultProxy, InvokeError, Lambda, Moto, binary, decision_for, sample_event,
     workspace_root,
 };

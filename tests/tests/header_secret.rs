@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use portcullis_harness::{InvokeError, Lambda, Moto, binary, decision_of, sample_event};
+use portcullis_tests::{InvokeError, Lambda, Moto, binary, decision_of, sample_event};
 use serde_json::{Value, json};
 
 const FUNCTION: &str = "header-secret-authorizer";

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 
 use jwt_support::*;
-use portcullis_harness::{InvokeError, Lambda, binary};
+use portcullis_tests::{InvokeError, Lambda, binary};
 
 const AUD: &str = "orders-api";
 const ROUTES: &str = r#"{"GET /orders/*": ["orders:read"], "POST /orders": ["orders:write"], "$connect": ["orders:read"]}"#;
@@ -633,7 +633,7 @@ async fn sample_events_match_expected() {
     let keys: Vec<&Value> = jwks["keys"].as_array().unwrap().iter().collect();
     server.set_keys(&keys);
     // demo.env, with the JWKS served from this test's server.
-    let mut env = portcullis_harness::read_env_file(&dir.join("demo.env"));
+    let mut env = portcullis_tests::read_env_file(&dir.join("demo.env"));
     assert!(!env.is_empty(), "demo.env has settings");
     for (k, v) in &mut env {
         if k == "JWT_JWKS_URI" {
@@ -927,7 +927,7 @@ async fn every_jwks_fault_names_its_cause_in_one_log_line() {
         table.push_str(&row);
     }
     eprintln!("{table}");
-    let dir = portcullis_harness::workspace_root().join("target/hardening");
+    let dir = portcullis_tests::workspace_root().join("target/hardening");
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(dir.join("faults-jwt-authorizer.md"), table).unwrap();
 }

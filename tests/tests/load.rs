@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::routing::get;
-use portcullis_harness::{
+use portcullis_tests::{
     Lambda, Moto, binary, decision_for, read_env_file, sample_event, workspace_root,
 };
 use serde_json::Value;

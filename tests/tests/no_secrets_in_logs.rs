@@ -17,7 +17,7 @@ use std::collections::BTreeSet;
 use std::time::Duration;
 
 use axum::body::Bytes;
-use portcullis_harness::{InvokeError, Lambda, Moto, binary, workspace_root};
+use portcullis_tests::{InvokeError, Lambda, Moto, binary, workspace_root};
 use serde_json::{Value, json};
 
 use jwt_support::JwksServer;
@@ -352,7 +352,7 @@ async fn header_secret_authorizer_logs_no_secret() {
 async fn jwt_run(server: &JwksServer, format: &'static str) -> Run {
     const FUNCTION: &str = "jwt-authorizer";
     let dir = workspace_root().join("events").join(FUNCTION);
-    let mut env = portcullis_harness::read_env_file(&dir.join("demo.env"));
+    let mut env = portcullis_tests::read_env_file(&dir.join("demo.env"));
     assert!(!env.is_empty(), "demo.env has settings");
     for (k, v) in &mut env {
         if k == "JWT_JWKS_URI" {

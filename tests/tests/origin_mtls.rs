@@ -18,7 +18,7 @@ use std::time::Duration;
 
 use base64::Engine;
 use jwt_support::demo_jwks;
-use portcullis_harness::{
+use portcullis_tests::{
     InvokeError, Lambda, binary, decision_for, decision_reason, read_env_file, workspace_root,
 };
 use serde_json::{Value, json};

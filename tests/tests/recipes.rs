@@ -16,7 +16,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::sync::Mutex;
 
-use portcullis_harness::{decision_for, expected_decisions, workspace_root};
+use portcullis_tests::{decision_for, expected_decisions, workspace_root};
 use serde_json::Value;
 
 /// The docs pages whose recipes run.

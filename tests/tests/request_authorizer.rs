@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use portcullis_harness::{
+use portcullis_tests::{
     InvokeError, Lambda, Moto, binary, decision_for, iam_match, sample_event, workspace_root,
 };
 use serde_json::{Value, json};

@@ -14,7 +14,7 @@ use aws_sdk_cloudfront::types::{
     CustomHeaders, DefaultCacheBehavior, DistributionConfig, Origin, OriginCustomHeader, Origins,
     ViewerProtocolPolicy,
 };
-use portcullis_harness::{
+use portcullis_tests::{
     Fault, FaultProxy, Injected, InvokeError, Lambda, Moto, binary, decision_for, sample_event,
 };
 use serde_json::{Value, json};

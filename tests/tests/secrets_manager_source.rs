@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use portcullis_harness::{Fault, FaultProxy, Lambda, Moto, binary, decision_of, sample_event};
+use portcullis_tests::{Fault, FaultProxy, Lambda, Moto, binary, decision_of, sample_event};
 use serde_json::{Value, json};
 
 const SECRET: &str = "portcullis/origin";

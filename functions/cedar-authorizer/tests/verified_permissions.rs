@@ -1,5 +1,5 @@
 //! The Verified Permissions adapter (the real SDK client) against a local endpoint that speaks
-//! the service's JSON protocol (`portcullis_harness::VerifiedPermissions`; no emulator
+//! the service's JSON protocol (`portcullis_tests::VerifiedPermissions`; no emulator
 //! implements the service): paging, batches, a policy that fails validation, throttling and the
 //! failures that must never yield a partial policy set. Time is passed in; nothing sleeps.
 
@@ -11,7 +11,7 @@ use cedar_authorizer::handler::parser;
 use cedar_authorizer::settings::ContextPolicies;
 use cedar_authorizer::source::VerifiedPermissionsSource;
 use portcullis::secrets::{CacheConfig, CacheError, SecretCache, SecretSource, SourceError};
-use portcullis_harness::{StoredPolicy, VerifiedPermissions};
+use portcullis_tests::{StoredPolicy, VerifiedPermissions};
 
 const STORE: &str = "PSEXAMPLEabcdefg111111";
 const SCHEMA: &str = include_str!("../../../events/cedar-authorizer/schema.json");

@@ -24,7 +24,7 @@ pub async fn run(ctx: &DemoContext) -> Tally {
     tally += samples::run(ctx, "jwt-authorizer", &dir, &with_aws(ctx, env), &setup).await;
 
     let dir = root.join("request-authorizer");
-    let env = portcullis_harness::read_env_file(&dir.join("demo.env"));
+    let env = portcullis_tests::read_env_file(&dir.join("demo.env"));
     let (Some(origin), Some(rules)) = (
         seed::parameter(&ctx.moto, &env, "ORIGIN_SECRET_PARAMETER_NAME", &secret).await,
         seed::parameter(

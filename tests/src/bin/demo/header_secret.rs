@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use portcullis_harness::Moto;
+use portcullis_tests::Moto;
 
 use crate::table::Tally;
 use crate::{DemoContext, samples, seed};
@@ -13,7 +13,7 @@ const FUNCTION: &str = "header-secret-authorizer";
 /// Stores `origin-secret.txt` in the parameter `demo.env` names; the settings, or `None` (printed).
 pub async fn seed(moto: &Moto, events_dir: &Path) -> Option<Vec<(String, String)>> {
     let dir = events_dir.join(FUNCTION);
-    let env = portcullis_harness::read_env_file(&dir.join("demo.env"));
+    let env = portcullis_tests::read_env_file(&dir.join("demo.env"));
     let secret = dir.join("origin-secret.txt");
     seed::parameter(moto, &env, "SECRET_PARAMETER_NAME", &secret).await?;
     Some(env)

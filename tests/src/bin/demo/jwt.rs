@@ -56,7 +56,7 @@ pub async fn serve_jwks(events_dir: &Path, addr: &str) -> Option<String> {
 
 /// The settings of `dir/demo.env`, with the JWKS at `jwks_uri`.
 pub fn demo_env(dir: &Path, jwks_uri: &str) -> Vec<(String, String)> {
-    portcullis_harness::read_env_file(&dir.join("demo.env"))
+    portcullis_tests::read_env_file(&dir.join("demo.env"))
         .into_iter()
         .map(|(k, v)| {
             let v = if k == "JWT_JWKS_URI" {

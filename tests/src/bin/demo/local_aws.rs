@@ -5,13 +5,13 @@
 
 use std::path::Path;
 
-use portcullis_harness::Moto;
+use portcullis_tests::Moto;
 
 use crate::{header_secret, jwt, request_authorizer};
 
 pub async fn serve(events_dir: &Path, port: u16) {
     let moto = Moto::start_on(port).await;
-    let jwt_env = portcullis_harness::read_env_file(&events_dir.join("jwt-authorizer/demo.env"));
+    let jwt_env = portcullis_tests::read_env_file(&events_dir.join("jwt-authorizer/demo.env"));
     let jwks_addr = jwt_env
         .iter()
         .find(|(k, _)| k == "JWT_JWKS_URI")

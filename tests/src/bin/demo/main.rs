@@ -19,7 +19,7 @@ mod table;
 
 use std::path::PathBuf;
 
-use portcullis_harness::Moto;
+use portcullis_tests::Moto;
 
 /// What every scenario gets.
 pub struct DemoContext {

@@ -11,7 +11,7 @@ pub async fn run(ctx: &DemoContext) -> Tally {
 
     let function = "header-secret-authorizer";
     let dir = root.join(function);
-    let env = portcullis_harness::read_env_file(&dir.join("demo.env"));
+    let env = portcullis_tests::read_env_file(&dir.join("demo.env"));
     let setup = format!("demo.env: {}, no secret, no SSM", pin(&env));
     tally += samples::run(ctx, function, &dir, &env, &setup).await;
 

@@ -14,7 +14,7 @@ const FUNCTION: &str = "origin-signer";
 pub async fn run(ctx: &DemoContext) -> Tally {
     let mut tally = Tally::default();
     let dir = ctx.events_dir.join(FUNCTION);
-    let root = portcullis_harness::workspace_root();
+    let root = portcullis_tests::workspace_root();
     let output = tokio::process::Command::new(&ctx.python)
         .arg(root.join("tests/src/bin/demo/origin_signer.py"))
         .arg(root.join("functions/origin-signer/tests/crosscheck.py"))
@@ -43,7 +43,7 @@ pub async fn run(ctx: &DemoContext) -> Tally {
             return tally;
         }
     };
-    let expected = portcullis_harness::expected_decisions(&dir);
+    let expected = portcullis_tests::expected_decisions(&dir);
     if expected.is_empty() {
         table::row(&mut tally, "expected.txt", "?", "samples", "none found");
     }

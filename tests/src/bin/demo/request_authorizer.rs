@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use portcullis_harness::Moto;
+use portcullis_tests::Moto;
 
 use crate::table::Tally;
 use crate::{DemoContext, samples, seed};
@@ -14,7 +14,7 @@ const FUNCTION: &str = "request-authorizer";
 /// Stores `rules/rules.json` in the parameter `demo.env` names; the settings, or `None` (printed).
 pub async fn seed(moto: &Moto, events_dir: &Path) -> Option<Vec<(String, String)>> {
     let dir = events_dir.join(FUNCTION);
-    let env = portcullis_harness::read_env_file(&dir.join("demo.env"));
+    let env = portcullis_tests::read_env_file(&dir.join("demo.env"));
     let rules = dir.join("rules/rules.json");
     seed::parameter(moto, &env, "RULES_PARAMETER_NAME", &rules).await?;
     Some(env)

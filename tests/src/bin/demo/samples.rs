@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use portcullis_harness::{Lambda, decision_for};
+use portcullis_tests::{Lambda, decision_for};
 use serde_json::Value;
 
 use crate::DemoContext;
@@ -33,7 +33,7 @@ pub async fn run(
     );
     let title = dir.strip_prefix(&ctx.events_dir).unwrap_or(dir).display();
     table::heading(&title.to_string(), &format!("{setup}; ready in {init}"));
-    let expected = portcullis_harness::expected_decisions(dir);
+    let expected = portcullis_tests::expected_decisions(dir);
     if expected.is_empty() {
         table::row(&mut tally, "expected.json", "?", "samples", "none found");
     }

@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use portcullis_harness::Moto;
+use portcullis_tests::Moto;
 
 /// Stores `file` (trailing newline trimmed) as a SecureString under the parameter that `env`'s
 /// `variable` names; that name, or `None` (printed) when the variable is unset or the file

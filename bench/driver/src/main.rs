@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use measure::{Figures, Group, Plan, Subject};
-use portcullis_harness::{Moto, sample_event, workspace_root};
+use portcullis_tests::{Moto, sample_event, workspace_root};
 use serde_json::json;
 
 const PARAMETER: &str = "/portcullis/bench/origin-secret";

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use axum::body::Bytes;
-use portcullis_harness::{Lambda, decision_of};
+use portcullis_tests::{Lambda, decision_of};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -142,7 +142,7 @@ async fn ready(lambda: &mut Lambda) -> Result<f64, String> {
 
 fn check(
     subject: &Subject,
-    answer: &Result<Value, portcullis_harness::InvokeError>,
+    answer: &Result<Value, portcullis_tests::InvokeError>,
     lambda: &Lambda,
 ) -> Result<(), String> {
     let decision = decision_of(answer);
