@@ -157,11 +157,6 @@ impl Moto {
         aws_sdk_secretsmanager::Client::new(&self.sdk_config())
     }
 
-    /// A CloudFront client for this server.
-    pub fn cloudfront_client(&self) -> aws_sdk_cloudfront::Client {
-        aws_sdk_cloudfront::Client::new(&self.sdk_config())
-    }
-
     /// An SSM client for this server.
     pub fn ssm_client(&self) -> Client {
         let config = aws_sdk_ssm::Config::builder()

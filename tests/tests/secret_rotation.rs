@@ -50,6 +50,11 @@ fn request(value: &str) -> Value {
     event
 }
 
+/// A CloudFront client for `moto`.
+fn cloudfront(moto: &Moto) -> aws_sdk_cloudfront::Client {
+    aws_sdk_cloudfront::Client::new(&moto.sdk_config())
+}
+
 /// The value the distribution's config makes CloudFront send to origin `api`.
 async fn sent(cloudfront: &aws_sdk_cloudfront::Client, distribution: &str) -> String {
     let config = cloudfront
@@ -142,8 +147,7 @@ impl Rig {
             )
             .build()
             .unwrap();
-        let distribution = moto
-            .cloudfront_client()
+        let distribution = cloudfront(&moto)
             .create_distribution()
             .distribution_config(config)
             .send()
@@ -174,7 +178,7 @@ impl Rig {
         let stop = Arc::new(AtomicBool::new(false));
         let counters = Arc::new(Counters::default());
         let traffic = tokio::spawn(flow(
-            moto.cloudfront_client(),
+            cloudfront(&moto),
             distribution.clone(),
             authorizers,
             stop.clone(),
@@ -228,7 +232,7 @@ impl Rig {
     }
 
     async fn sent(&self) -> String {
-        sent(&self.moto.cloudfront_client(), &self.distribution).await
+        sent(&cloudfront(&self.moto), &self.distribution).await
     }
 
     /// Lets traffic flow `settle` longer (authorizer caches expire), stops it, prints the
