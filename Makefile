@@ -21,25 +21,36 @@ include $(sort $(wildcard mk/*.mk))
 help: ## list the verbs
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
 
-$(STAMP): requirements-dev.txt
+# Two stamps: the demo's tools (moto, boto3) alone, then the rest of requirements-dev.txt.
+DEMO_STAMP  := $(VENV)/.demo-installed
+$(DEMO_STAMP): requirements-demo.txt
 	python3 -m venv $(VENV)
 	$(PIP) install --quiet --upgrade pip
+	$(PIP) install --quiet -r requirements-demo.txt
+	touch $@
+
+$(STAMP): $(DEMO_STAMP) requirements-dev.txt
 	$(PIP) install --quiet -r requirements-dev.txt
 	touch $(STAMP)
 
 setup: $(STAMP) $(SETUP_STEPS) ## install the project's tools: venv (moto, cargo-lambda, zig, PyJWT), rustup targets
 	rustup component add rustfmt clippy >/dev/null 2>&1 || true
 
-# The demo installs only what it runs (the venv: moto, botocore; the wasm32 target for the signer)
-# and builds in the dev profile: no LTO, no optimisation, the fastest build of a fresh clone, and
-# `make test` then reuses its artifacts.
+# The demo installs only what it runs (requirements-demo.txt: moto, boto3; the wasm32 target for
+# the signer) and builds in the dev profile: no LTO, no optimisation, the fastest build of a fresh
+# clone, and `make test` then reuses its artifacts. The venv, the signer's wasm build and the
+# functions' build run side by side (the venv waits on downloads, each build has a serial tail).
 # Cargo unifies a dependency's features over the packages a command selects, so `-p` would give
 # each command its own copy of every dependency (gigabytes each): the commands here select the
 # whole workspace (`--workspace`, or `--bin` without `-p`, as `cargo lambda watch` does) and share one.
 # The release profile stays what is deployed (`make build`, `make package`).
-demo: $(STAMP) edge-package ## every function on every sample event, locally (moto, Node.js): event → decision
-	cargo build $(addprefix --bin ,$(AUTHORIZERS)) --bin portcullis-demo
+demo: ## every function on every sample event, locally (moto, Node.js): event → decision
+	$(MAKE) --no-print-directory -j $(DEMO_STAMP) edge-package demo-build
 	./target/debug/portcullis-demo --functions-dir target/debug --events-dir events --edge-zip $(EDGE_ZIP) --python $(PY)
+
+.PHONY: demo-build
+demo-build:
+	cargo build $(addprefix --bin ,$(AUTHORIZERS)) --bin portcullis-demo
 
 LOCAL_AWS_PORT ?= 5000
 local-aws: $(STAMP) ## moto on 127.0.0.1:5000 with the demo values + the test JWKS, for the docs' recipes; prints the exports
