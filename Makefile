@@ -26,7 +26,7 @@ DEMO_STAMP  := $(VENV)/.demo-installed
 $(DEMO_STAMP): requirements-demo.txt
 	python3 -m venv $(VENV)
 	$(PIP) install --quiet --upgrade pip
-	$(PIP) install --quiet -r requirements-demo.txt
+	$(PIP) install --quiet --no-compile -r requirements-demo.txt
 	touch $@
 
 $(STAMP): $(DEMO_STAMP) requirements-dev.txt
@@ -38,19 +38,22 @@ setup: $(STAMP) $(SETUP_STEPS) ## install the project's tools: venv (moto, cargo
 
 # The demo installs only what it runs (requirements-demo.txt: moto, boto3; the wasm32 target for
 # the signer) and builds in the dev profile: no LTO, no optimisation, the fastest build of a fresh
-# clone, and `make test` then reuses its artifacts. The venv, the signer's wasm build and the
-# functions' build run side by side (the venv waits on downloads, each build has a serial tail).
+# clone, and `make test` then reuses its artifacts. The functions' build (the longest) runs beside
+# the venv and the signer's wasm build, which are niced so they take only the cores it leaves idle;
+# pip skips byte-compiling (Python compiles what the demo imports when it first runs).
 # Cargo unifies a dependency's features over the packages a command selects, so `-p` would give
 # each command its own copy of every dependency (gigabytes each): the commands here select the
 # whole workspace (`--workspace`, or `--bin` without `-p`, as `cargo lambda watch` does) and share one.
 # The release profile stays what is deployed (`make build`, `make package`).
 demo: ## every function on every sample event, locally (moto, Node.js): event → decision
-	$(MAKE) --no-print-directory -j $(DEMO_STAMP) edge-package demo-build
+	$(MAKE) --no-print-directory -j demo-build demo-tools
 	./target/debug/portcullis-demo --functions-dir target/debug --events-dir events --edge-zip $(EDGE_ZIP) --python $(PY)
 
-.PHONY: demo-build
+.PHONY: demo-build demo-tools
 demo-build:
 	cargo build $(addprefix --bin ,$(AUTHORIZERS)) --bin portcullis-demo
+demo-tools:
+	nice -n 15 $(MAKE) --no-print-directory $(DEMO_STAMP) edge-package
 
 LOCAL_AWS_PORT ?= 5000
 local-aws: $(STAMP) ## moto on 127.0.0.1:5000 with the demo values + the test JWKS, for the docs' recipes; prints the exports
