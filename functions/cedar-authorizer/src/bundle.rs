@@ -9,11 +9,8 @@
 
 use std::str::FromStr;
 
-use cedar_policy::{
-    EntityTypeName, EntityUid, PolicyId, PolicySet, Schema, ValidationMode, Validator,
-};
+use cedar_policy::{EntityTypeName, EntityUid, PolicySet, Schema, ValidationMode, Validator};
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 
 use crate::routes::Route;
 
@@ -117,43 +114,6 @@ fn parse_schema(text: &str) -> Result<Schema, String> {
     }
 }
 
-/// One entry is one policy (Verified Permissions) or a file of several: those are numbered
-/// `<id>#0`, `<id>#1`, … in order.
-fn parse_policies(entries: &[PolicyText]) -> Result<PolicySet, String> {
-    let mut set = PolicySet::new();
-    for entry in entries {
-        let parsed = PolicySet::from_str(&entry.statement)
-            .map_err(|e| format!("policy {} does not parse: {e}", entry.id))?;
-        let mut policies = parsed.policies().collect::<Vec<_>>();
-        if parsed.templates().next().is_some() {
-            return Err(format!(
-                "policy {}: templates are not supported, only static policies",
-                entry.id
-            ));
-        }
-        // `PolicySet::from_str` names policies policy0, policy1, … in source order.
-        policies.sort_by_key(|p| {
-            p.id()
-                .to_string()
-                .trim_start_matches("policy")
-                .parse::<usize>()
-                .unwrap_or(usize::MAX)
-        });
-        let single = policies.len() == 1;
-        for (n, policy) in policies.into_iter().enumerate() {
-            let id = if single {
-                entry.id.clone()
-            } else {
-                format!("{}#{n}", entry.id)
-            };
-            let renamed = policy.new_id(PolicyId::new(&id));
-            set.add(renamed)
-                .map_err(|e| format!("policy {id} cannot be added: {e}"))?;
-        }
-    }
-    Ok(set)
-}
-
 /// The namespace of the one `Application` entity type in the schema.
 fn application_namespace(schema: &Schema) -> Result<String, String> {
     let mut found = schema
@@ -185,27 +145,20 @@ pub fn entity(type_name: &str, id: &str) -> Result<EntityUid, String> {
     ))
 }
 
-/// The id of the first policy (in id order) whose conditions read `context`.
+/// The id of the first policy (in id order) whose conditions may read `context`.
 fn first_reading_context(policies: &PolicySet) -> Option<String> {
     let mut ids = policies
         .policies()
-        .filter(|p| p.to_json().is_ok_and(|json| mentions_context(&json)))
+        .filter(|p| may_read_context(&p.to_string()))
         .map(|p| p.id().to_string())
         .collect::<Vec<_>>();
     ids.sort();
     ids.into_iter().next()
 }
 
-/// Whether a policy's JSON form uses the `context` variable anywhere.
-fn mentions_context(json: &Value) -> bool {
-    match json {
-        Value::Object(map) => map
-            .iter()
-            .any(|(key, value)| (key == "Var" && value == "context") || mentions_context(value)),
-        Value::Array(items) => items.iter().any(mentions_context),
-        _ => false,
-    }
-}
+mod policies;
+
+use policies::{may_read_context, parse_policies};
 
 #[cfg(test)]
 mod tests;
