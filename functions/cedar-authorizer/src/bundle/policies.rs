@@ -25,6 +25,11 @@ pub fn parse_policies(entries: &[PolicyText]) -> Result<PolicySet, String> {
         Some(groups) => groups,
         None => parse_each(entries)?,
     };
+    named(entries, groups)
+}
+
+/// The set of every entry's policies (`groups`, in entry order), each named after its entry.
+fn named(entries: &[PolicyText], groups: Vec<Vec<Policy>>) -> Result<PolicySet, String> {
     let mut set = PolicySet::new();
     for (entry, policies) in entries.iter().zip(groups) {
         let single = policies.len() == 1;
@@ -226,18 +231,7 @@ mod tests {
         ];
         assert_eq!(listed(&set), expected);
         // The same policies, ids and texts as when each entry is parsed alone.
-        let mut each = PolicySet::new();
-        for (entry, policies) in parts.iter().zip(parse_each(&parts).unwrap()) {
-            let single = policies.len() == 1;
-            for (n, p) in policies.into_iter().enumerate() {
-                let id = if single {
-                    entry.id.clone()
-                } else {
-                    format!("{}#{n}", entry.id)
-                };
-                each.add(p.new_id(PolicyId::new(id))).unwrap();
-            }
-        }
+        let each = named(&parts, parse_each(&parts).unwrap()).unwrap();
         assert_eq!(listed(&each), expected);
     }
 
