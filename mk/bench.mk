@@ -1,5 +1,6 @@
-# Every benchmark verb: portcullis' authorizers side by side with the Python and Node.js peers teams copy today (bench/peers), driven by bench/driver
-# on the Runtime API emulator of portcullis-tests; the edge signer in Node (bench/edge);
+# Every benchmark verb: portcullis' authorizers side by side with the Python and Node.js peers
+# teams copy today (bench/peers), driven by bench/driver on the Runtime API emulator of
+# portcullis-tests; the edge signer in Node (bench/edge);
 # criterion micro-benchmarks (the crates' benches/). Included by the Makefile. The EDGE_*
 # variables come from mk/origin-signer.mk, included after this file: recipes expand them when
 # they run. Not part of `make test`. `make bench` writes target/bench/table.md, results.json
@@ -13,6 +14,12 @@ BENCH_NODE    := bench/peers/node/node_modules/.package-lock.json
 # The functions built as `make package` builds them (the five selected together, nothing else),
 # so their features, sizes and start-up are the deployed ones.
 BENCH_FUNCTIONS := $(addprefix -p ,$(FUNCTIONS))
+# The packaged edge signer, unpacked, under its Node benchmark (`bench` and `bench-edge`).
+EDGE_BENCH_RUN = rm -rf $(EDGE_DIR)/bench && python3 -m zipfile -e $(EDGE_ZIP) $(EDGE_DIR)/bench && \
+	node bench/edge/bench.mjs $(EDGE_DIR)/bench $(EDGE_EVENTS)
+# jwt- and cedar-authorizer's cold init over TLS on the release binaries (`bench` and `bench-cold-tls`).
+COLD_TLS_RUN = $(PY) bench/cold_tls.py target/release/jwt-authorizer && \
+	$(PY) bench/cold_tls.py target/release/cedar-authorizer --cedar-policies 100
 
 .PHONY: bench-deps bench-micro bench-cold-tls bench-edge bench-cedar
 
@@ -29,24 +36,20 @@ bench: bench-deps edge-package ## cold init, warm p50/p99, peak RSS, package siz
 	cargo build --release $(BENCH_FUNCTIONS)
 	cargo build --release -p portcullis-bench --bin portcullis-bench
 	mkdir -p $(BENCH_OUT)
-	rm -rf $(EDGE_DIR)/bench && python3 -m zipfile -e $(EDGE_ZIP) $(EDGE_DIR)/bench
-	BENCH_ITERATIONS=$(BENCH_INVOKES) node bench/edge/bench.mjs $(EDGE_DIR)/bench $(EDGE_EVENTS) | tee $(BENCH_OUT)/edge.txt
+	export BENCH_ITERATIONS=$(BENCH_INVOKES); $(EDGE_BENCH_RUN) | tee $(BENCH_OUT)/edge.txt
 	$(PY) bench/package.py $(BENCH_OUT) target/release bench/peers
 	./target/release/portcullis-bench --functions-dir target/release --out $(BENCH_OUT) \
 		--invokes $(BENCH_INVOKES) $(if $(BENCH_ONLY),--only $(BENCH_ONLY)) --python $(PY) --edge-report $(BENCH_OUT)/edge.txt > /dev/null
 	$(PY) bench/chart.py $(BENCH_OUT)
-	$(PY) bench/cold_tls.py target/release/jwt-authorizer > $(BENCH_OUT)/cold-tls.md
-	$(PY) bench/cold_tls.py target/release/cedar-authorizer --cedar-policies 100 >> $(BENCH_OUT)/cold-tls.md
+	($(COLD_TLS_RUN)) > $(BENCH_OUT)/cold-tls.md
 	@cat $(BENCH_OUT)/table.md $(BENCH_OUT)/cold-tls.md
 
 bench-cold-tls: $(STAMP) ## jwt- and cedar-authorizer (100 policies) cold init and peak RSS, JWKS over HTTPS (full trust store / test CA only) and HTTP
 	cargo build --release $(BENCH_FUNCTIONS)
-	$(PY) bench/cold_tls.py target/release/jwt-authorizer
-	$(PY) bench/cold_tls.py target/release/cedar-authorizer --cedar-policies 100
+	$(COLD_TLS_RUN)
 
 bench-edge: edge-package ## origin signer: per-request signing time in Node and WASM instantiate time
-	rm -rf $(EDGE_DIR)/bench && python3 -m zipfile -e $(EDGE_ZIP) $(EDGE_DIR)/bench
-	node bench/edge/bench.mjs $(EDGE_DIR)/bench $(EDGE_EVENTS)
+	$(EDGE_BENCH_RUN)
 
 bench-micro: ## criterion micro-benchmarks of the hot paths (policy, header compare, JWT verify next to aws-lc's floor, SigV4)
 	cargo bench -p portcullis -p header-secret-authorizer -p jwt-authorizer -p origin-signer --bench '*'
