@@ -11,9 +11,11 @@ use std::future::Future;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-#[cfg(any(feature = "ssm", feature = "secretsmanager"))]
+#[cfg(feature = "aws-sdk")]
 mod aws;
 mod memory;
+#[cfg(feature = "aws-sdk")]
+mod sdk_http;
 #[cfg(feature = "secretsmanager")]
 mod secretsmanager;
 #[cfg(feature = "ssm")]
@@ -21,9 +23,11 @@ mod ssm;
 #[cfg(all(feature = "ssm", feature = "secretsmanager"))]
 mod store;
 
-#[cfg(any(feature = "ssm", feature = "secretsmanager"))]
+#[cfg(feature = "aws-sdk")]
 pub use aws::{SsmTimeouts, connection_failed, connector_failure, sdk_config};
 pub use memory::MemorySource;
+#[cfg(feature = "aws-sdk")]
+pub use sdk_http::sdk_http_client;
 #[cfg(feature = "secretsmanager")]
 pub use secretsmanager::SecretsManagerSource;
 #[cfg(feature = "ssm")]

@@ -14,6 +14,8 @@ use tokio::process::{Child, Command};
 pub struct Moto {
     child: Option<Child>,
     port: u16,
+    /// Certificate and key of an HTTPS server (`https://localhost:<port>`).
+    tls: Option<(PathBuf, PathBuf)>,
 }
 
 fn moto_server() -> PathBuf {
@@ -26,17 +28,25 @@ impl Moto {
     /// Starts moto on a port it picks itself (`-p 0`, read back from its banner, so two tests
     /// never race for one port) and waits until it answers.
     pub async fn start() -> Self {
-        let mut moto = Self {
-            child: None,
-            port: 0,
-        };
-        moto.spawn().await;
-        moto
+        Self::spawned(0, None).await
+    }
+
+    /// Starts moto serving HTTPS with this certificate (PEM, valid for `localhost`) and key.
+    pub async fn start_tls(cert: PathBuf, key: PathBuf) -> Self {
+        Self::spawned(0, Some((cert, key))).await
     }
 
     /// Starts moto on `port` (`make local-aws`: a fixed port the recipes name).
     pub async fn start_on(port: u16) -> Self {
-        let mut moto = Self { child: None, port };
+        Self::spawned(port, None).await
+    }
+
+    async fn spawned(port: u16, tls: Option<(PathBuf, PathBuf)>) -> Self {
+        let mut moto = Self {
+            child: None,
+            port,
+            tls,
+        };
         moto.spawn().await;
         moto
     }
@@ -53,8 +63,12 @@ impl Moto {
             "{} is missing: run `make setup` (or set MOTO_SERVER)",
             bin.display()
         );
-        let mut child = Command::new(&bin)
-            .args(["-H", "127.0.0.1", "-p", &self.port.to_string()])
+        let mut command = Command::new(&bin);
+        command.args(["-H", "127.0.0.1", "-p", &self.port.to_string()]);
+        if let Some((cert, key)) = &self.tls {
+            command.arg("-c").arg(cert).arg("-k").arg(key);
+        }
+        let mut child = command
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
@@ -67,7 +81,7 @@ impl Moto {
         let banner = tokio::time::timeout(Duration::from_secs(30), async {
             while let Ok(Some(line)) = lines.next_line().await {
                 if let Some(port) = line
-                    .split("Running on http://127.0.0.1:")
+                    .split("://127.0.0.1:")
                     .nth(1)
                     .and_then(|rest| rest.trim().parse::<u16>().ok())
                 {
@@ -115,9 +129,12 @@ impl Moto {
         }
     }
 
-    /// `http://127.0.0.1:<port>`.
+    /// `http://127.0.0.1:<port>`, or `https://localhost:<port>` when serving HTTPS.
     pub fn endpoint(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
+        match self.tls {
+            None => format!("http://127.0.0.1:{}", self.port),
+            Some(_) => format!("https://localhost:{}", self.port),
+        }
     }
 
     /// Environment a function needs to reach this server with dummy credentials.
@@ -149,6 +166,7 @@ impl Moto {
                 )),
             )
             .endpoint_url(self.endpoint())
+            .http_client(portcullis::secrets::sdk_http_client())
             .build()
     }
 
@@ -164,6 +182,7 @@ impl Moto {
             .region(Region::new("us-east-1"))
             .credentials_provider(Credentials::new("testing", "testing", None, None, "moto"))
             .endpoint_url(self.endpoint())
+            .http_client(portcullis::secrets::sdk_http_client())
             .build();
         Client::from_conf(config)
     }

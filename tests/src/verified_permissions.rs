@@ -96,6 +96,7 @@ impl VerifiedPermissions {
                     .with_initial_backoff(std::time::Duration::from_millis(1)),
             )
             .endpoint_url(self.url())
+            .http_client(portcullis::secrets::sdk_http_client())
             .build()
     }
 

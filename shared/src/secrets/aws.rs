@@ -60,9 +60,11 @@ impl SsmTimeouts {
 }
 
 /// The SDK configuration from the standard AWS environment (region, credentials,
-/// `AWS_ENDPOINT_URL[_<SERVICE>]`) with these deadlines and a standard retry.
+/// `AWS_ENDPOINT_URL[_<SERVICE>]`) with these deadlines, a standard retry and the
+/// [`sdk_http_client`](super::sdk_http_client).
 pub async fn sdk_config(timeouts: SsmTimeouts) -> SdkConfig {
     aws_config::defaults(BehaviorVersion::latest())
+        .http_client(super::sdk_http_client())
         .timeout_config(
             TimeoutConfig::builder()
                 .connect_timeout(timeouts.connect)
