@@ -8,7 +8,7 @@ use std::path::Path;
 
 use portcullis::secrets::{SecretSource, SourceError, SsmSource};
 use portcullis_tests::Moto;
-use rcgen::{BasicConstraints, CertificateParams, IsCa, Issuer, KeyPair, KeyUsagePurpose};
+use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair, KeyUsagePurpose};
 
 /// Writes `ca.pem`, `cert.pem` (for `localhost` only) and `key.pem` into `dir`.
 fn write_test_pki(dir: &Path) {
@@ -16,13 +16,18 @@ fn write_test_pki(dir: &Path) {
     let mut ca = CertificateParams::new(Vec::<String>::new()).unwrap();
     ca.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
     ca.key_usages = vec![KeyUsagePurpose::KeyCertSign];
+    // Distinct names: rcgen's default is the same for both, which makes the server certificate
+    // look self-signed to OpenSSL.
+    ca.distinguished_name
+        .push(DnType::CommonName, "portcullis test CA");
     let ca_pem = ca.self_signed(&ca_key).unwrap().pem();
     let issuer = Issuer::new(ca, ca_key);
     let key = KeyPair::generate().unwrap();
-    let cert = CertificateParams::new(vec!["localhost".to_owned()])
-        .unwrap()
-        .signed_by(&key, &issuer)
-        .unwrap();
+    let mut server = CertificateParams::new(vec!["localhost".to_owned()]).unwrap();
+    server
+        .distinguished_name
+        .push(DnType::CommonName, "localhost");
+    let cert = server.signed_by(&key, &issuer).unwrap();
     std::fs::write(dir.join("ca.pem"), ca_pem).unwrap();
     std::fs::write(dir.join("cert.pem"), cert.pem()).unwrap();
     std::fs::write(dir.join("key.pem"), key.serialize_pem()).unwrap();

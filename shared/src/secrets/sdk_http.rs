@@ -4,6 +4,9 @@
 //! The SDK's default client (`default-https-client`) also speaks HTTP/2 and so links the `h2`
 //! crate, about 0.8 MB of each binary; the functions' calls (a few small request–response
 //! exchanges with SSM, Secrets Manager, CloudFront or Verified Permissions) gain nothing from it.
+//!
+//! Of the SDK's connector settings only the connect deadline is applied; a read deadline is not
+//! (an attempt is bounded by the operation attempt timeout of [`sdk_config`](super::sdk_config)).
 
 use std::collections::HashMap;
 use std::error::Error;
