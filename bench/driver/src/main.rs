@@ -1,6 +1,8 @@
 //! `make bench`: portcullis' authorizers side by side with the Python and Node.js authorizers
 //! teams copy today, on one Lambda Runtime API emulator, against one moto SSM (behind a
-//! counting proxy) and one JWKS server. Writes `results.json` and `table.md` to `--out`.
+//! counting proxy) and one JWKS server, both reached over TLS as on Lambda (a test CA added to
+//! the system's trust store) and, for a second cold-init column, over plain HTTP. Writes
+//! `results.json` and `table.md` to `--out`.
 //!
 //! `portcullis-bench --echo-runtime` is the minimal runtime the bench uses as its baseline.
 
@@ -74,32 +76,89 @@ async fn bench(args: Vec<String>) {
     };
     std::fs::create_dir_all(&out).expect("output folder");
 
-    // SSM: moto behind a proxy that counts GetParameter calls.
+    // SSM: moto behind a proxy that counts GetParameter calls, behind a TLS front.
+    let tls = servers::Tls::new(&out.join("tls"));
     let moto = Moto::start().await;
     moto.put_secure(PARAMETER, SECRET).await;
-    let (ssm_url, ssm_calls) = servers::ssm_proxy(moto.endpoint()).await;
-    let mut ssm_env = moto.aws_env();
-    for (k, v) in &mut ssm_env {
-        if k == "AWS_ENDPOINT_URL" {
-            v.clone_from(&ssm_url);
-        }
-    }
+    let (ssm_http, ssm_calls) = servers::ssm_proxy(moto.endpoint()).await;
+    let ssm_https = tls.front(&ssm_http).await;
+    let mut ssm_env = Moto::aws_env_via(&ssm_https);
+    ssm_env.extend(tls.trust_env());
     ssm_env.push(("AWS_DEFAULT_REGION".into(), "us-east-1".into()));
     ssm_env.push(("SECRET_PARAMETER_NAME".into(), PARAMETER.into()));
 
-    // JWT: a fresh RSA key and token from PyJWT, the JWKS on a counting server.
+    // JWT: a fresh RSA key and token from PyJWT, the JWKS on a counting server (TLS fronted).
     let (jwks, token) = mint(&python, &peers, &out);
-    let (jwks_uri, jwks_calls) = servers::jwks_server(jwks).await;
-    let jwt_env: Vec<(String, String)> = [
+    let (jwks_http, jwks_calls) = servers::jwks_server(jwks).await;
+    let jwks_https = tls.front(&jwks_http).await;
+    let mut jwt_env: Vec<(String, String)> = [
         ("JWT_ISSUER", ISSUER.to_owned()),
         ("JWT_AUDIENCE", AUDIENCE.to_owned()),
-        ("JWT_JWKS_URI", jwks_uri),
+        ("JWT_JWKS_URI", jwks_https.clone()),
         ("JWT_ALGORITHMS", "RS256".to_owned()),
         ("AWS_REGION", "us-east-1".to_owned()),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v))
     .collect();
+    jwt_env.extend(tls.trust_env());
+
+    // cedar-authorizer and the composed jwt-authorizer: the demo settings, key set and sample
+    // events (`events/`), the demo JWKS on its own counting server, the composed origin secret
+    // in the same moto.
+    let demo_jwks =
+        std::fs::read_to_string(workspace_root().join("events/jwt-authorizer/jwks.json"))
+            .expect("events/jwt-authorizer/jwks.json");
+    let (demo_jwks_http, demo_jwks_calls) = servers::jwks_server(demo_jwks).await;
+    let demo_jwks_https = tls.front(&demo_jwks_http).await;
+    let demo_env = |dir: &str, aws: bool| -> Vec<(String, String)> {
+        let mut env: Vec<(String, String)> =
+            portcullis_tests::read_env_file(&workspace_root().join(dir).join("demo.env"))
+                .into_iter()
+                .map(|(k, v)| match k.as_str() {
+                    "JWT_JWKS_URI" => (k, demo_jwks_https.clone()),
+                    "CEDAR_POLICY_FILE" | "CEDAR_SCHEMA_FILE" => {
+                        (k, workspace_root().join(v).display().to_string())
+                    }
+                    _ => (k, v),
+                })
+                .collect();
+        if aws {
+            env.extend(Moto::aws_env_via(&ssm_https));
+        }
+        env.extend(tls.trust_env());
+        env.push(("AWS_REGION".into(), "us-east-1".into()));
+        env
+    };
+    let cedar_env = demo_env("events/cedar-authorizer", false);
+    let composed_env = demo_env("events/composed/jwt-authorizer", true);
+    let origin_parameter = composed_env
+        .iter()
+        .find(|(k, _)| k == "ORIGIN_SECRET_PARAMETER_NAME")
+        .map(|(_, v)| v.clone())
+        .expect("the composed demo.env names ORIGIN_SECRET_PARAMETER_NAME");
+    let origin_secret =
+        std::fs::read_to_string(workspace_root().join("events/composed/origin-secret.txt"))
+            .expect("events/composed/origin-secret.txt");
+    moto.put_secure(&origin_parameter, origin_secret.trim_end())
+        .await;
+
+    // The same environment with each dependency reached over plain HTTP (the second column).
+    let trust_vars: Vec<String> = tls.trust_env().into_iter().map(|(k, _)| k).collect();
+    let fronts = [
+        (ssm_https.clone(), ssm_http.clone()),
+        (jwks_https.clone(), jwks_http.clone()),
+        (demo_jwks_https.clone(), demo_jwks_http.clone()),
+    ];
+    let plain = |env: &[(String, String)]| -> Vec<(String, String)> {
+        env.iter()
+            .filter(|(k, _)| !trust_vars.contains(k))
+            .map(|(k, v)| {
+                let http = fronts.iter().find(|(https, _)| https == v).map(|(_, h)| h);
+                (k.clone(), http.unwrap_or(v).clone())
+            })
+            .collect()
+    };
 
     let header_event = sample_event("header-secret-authorizer", "rest-request-valid.json");
     let jwt_event = json!({
@@ -217,6 +276,35 @@ async fn bench(args: Vec<String>) {
             expect: "Allow",
             calls: Some(jwks_calls.clone()),
         },
+        Subject {
+            key: "cedar-authorizer",
+            label: "cedar-authorizer (sample policies, RS256)",
+            runtime: "Rust (portcullis)".into(),
+            group: Group::Cedar,
+            ours: true,
+            program: functions_dir.join("cedar-authorizer"),
+            args: Vec::new(),
+            env: cedar_env,
+            event: sample_event("cedar-authorizer", "rest-token-reader-get-pet.json"),
+            expect: "Allow",
+            calls: Some(demo_jwks_calls.clone()),
+        },
+        Subject {
+            key: "composed-jwt-authorizer",
+            label: "jwt-authorizer + origin proof (composed)",
+            runtime: "Rust (portcullis)".into(),
+            group: Group::Composed,
+            ours: true,
+            program: functions_dir.join("jwt-authorizer"),
+            args: Vec::new(),
+            env: composed_env,
+            event: sample_event(
+                "composed/jwt-authorizer",
+                "rest-request-origin-valid-token-valid.json",
+            ),
+            expect: "Allow",
+            calls: Some(demo_jwks_calls.clone()),
+        },
     ];
 
     // `--only echo,jwt-authorizer,…` measures a subset (the echo baseline is always kept).
@@ -240,12 +328,13 @@ async fn bench(args: Vec<String>) {
     let mut skipped: Vec<(String, String)> = Vec::new();
     for subject in &subjects {
         eprintln!("bench: {} …", subject.label);
-        match measure::run(subject, plan).await {
+        match measure::run(subject, &plain(&subject.env), plan).await {
             Ok(mut figures) => {
                 figures.package_bytes = packages.get(subject.key).copied();
                 eprintln!(
-                    "  cold {:.1} ms, p50 {:.0} µs, p99 {:.0} µs, peak RSS {} KiB",
+                    "  cold {:.1} ms (http {:.1} ms), p50 {:.0} µs, p99 {:.0} µs, peak RSS {} KiB",
                     figures.cold_init_median_ms,
+                    figures.cold_init_http_median_ms,
                     figures.p50_us,
                     figures.p99_us,
                     figures.peak_rss_kib

@@ -19,6 +19,10 @@ pub enum Group {
     HeaderSecret,
     /// JWT authorizers (JWKS).
     Jwt,
+    /// Cedar policies on JWT callers (no peer).
+    Cedar,
+    /// Origin proof and caller check in one function (no peer).
+    Composed,
 }
 
 /// One function to measure.
@@ -58,9 +62,13 @@ pub struct Figures {
     pub runtime: String,
     pub group: Group,
     pub ours: bool,
-    /// Every cold init measured, ms (process start → first `invocation/next`).
+    /// Every cold init measured, ms (process start → first `invocation/next`), dependencies
+    /// over TLS.
     pub cold_init_ms: Vec<f64>,
     pub cold_init_median_ms: f64,
+    /// The same with every dependency over plain HTTP.
+    pub cold_init_http_ms: Vec<f64>,
+    pub cold_init_http_median_ms: f64,
     pub invokes: usize,
     pub p50_us: f64,
     pub p99_us: f64,
@@ -74,18 +82,27 @@ pub struct Figures {
     pub package_bytes: Option<u64>,
 }
 
-/// Measures `subject`: `plan.cold_runs` fresh starts, then one process warmed up and invoked
-/// `plan.invokes` times. Fails if the function cannot start or answers a wrong decision.
-pub async fn run(subject: &Subject, plan: Plan) -> Result<Figures, String> {
+/// Measures `subject`: `plan.cold_runs` fresh starts with its environment (dependencies over
+/// TLS), as many with `http_env` (the same over plain HTTP), then one process (TLS) warmed up
+/// and invoked `plan.invokes` times. Fails if the function cannot start or answers a wrong
+/// decision.
+pub async fn run(
+    subject: &Subject,
+    http_env: &[(String, String)],
+    plan: Plan,
+) -> Result<Figures, String> {
     let body = Bytes::from(serde_json::to_vec(&subject.event).expect("serialisable"));
     let mut cold = Vec::with_capacity(plan.cold_runs + 1);
+    let mut cold_http = Vec::with_capacity(plan.cold_runs);
     for _ in 0..plan.cold_runs {
-        let mut lambda = spawn(subject).await?;
+        let mut lambda = spawn(subject, &subject.env).await?;
         cold.push(ready(&mut lambda).await?);
+        let mut lambda = spawn(subject, http_env).await?;
+        cold_http.push(ready(&mut lambda).await?);
     }
 
     let before_start = subject.calls.as_ref().map(Counter::get);
-    let mut lambda = spawn(subject).await?;
+    let mut lambda = spawn(subject, &subject.env).await?;
     cold.push(ready(&mut lambda).await?);
     for _ in 0..plan.warmup {
         check(subject, &lambda.invoke_raw(body.clone()).await, &lambda)?;
@@ -116,6 +133,8 @@ pub async fn run(subject: &Subject, plan: Plan) -> Result<Figures, String> {
         ours: subject.ours,
         cold_init_median_ms: median(&cold),
         cold_init_ms: cold,
+        cold_init_http_median_ms: median(&cold_http),
+        cold_init_http_ms: cold_http,
         invokes: plan.invokes,
         p50_us: quantile(&samples, 0.50),
         p99_us: quantile(&samples, 0.99),
@@ -127,8 +146,8 @@ pub async fn run(subject: &Subject, plan: Plan) -> Result<Figures, String> {
     })
 }
 
-async fn spawn(subject: &Subject) -> Result<Lambda, String> {
-    Lambda::spawn_with_args(&subject.program, &subject.args, &subject.env)
+async fn spawn(subject: &Subject, env: &[(String, String)]) -> Result<Lambda, String> {
+    Lambda::spawn_with_args(&subject.program, &subject.args, env)
         .await
         .map_err(|e| format!("cannot start {}: {e}", subject.program.display()))
 }

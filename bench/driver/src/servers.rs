@@ -1,7 +1,9 @@
 //! Loopback servers the bench puts around the functions: a counting proxy in front of moto
-//! (SSM `GetParameter` calls), a JWKS server that counts its hits, and an echo runtime that
-//! measures the emulator's own round trip.
+//! (SSM `GetParameter` calls), a JWKS server that counts its hits, a TLS front for both (so the
+//! functions reach them over HTTPS, as on Lambda), and an echo runtime that measures the
+//! emulator's own round trip.
 
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -108,6 +110,112 @@ pub async fn jwks_server(jwks: String) -> (String, Counter) {
         .with_state(state);
     let base = serve(app).await;
     (format!("{base}/jwks.json"), counter)
+}
+
+/// Where the system's CA bundle may be: the trust store a function loads on Lambda.
+const SYSTEM_BUNDLES: [&str; 2] = [
+    "/etc/ssl/certs/ca-certificates.crt",
+    "/etc/pki/tls/certs/ca-bundle.crt",
+];
+
+/// A test CA, a server certificate for `127.0.0.1` it signed, and the trust files naming it.
+pub struct Tls {
+    acceptor: tokio_rustls::TlsAcceptor,
+    /// The system bundle plus the test CA (`SSL_CERT_FILE`, `AWS_CA_BUNDLE`).
+    pub bundle: PathBuf,
+    /// The test CA alone (`NODE_EXTRA_CA_CERTS`: Node adds it to its own roots).
+    pub ca: PathBuf,
+}
+
+impl Tls {
+    /// Issues the CA and certificate and writes `ca.pem` and `bundle.pem` into `dir`.
+    pub fn new(dir: &Path) -> Self {
+        use rcgen::{
+            BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair, KeyUsagePurpose,
+        };
+        let ca_key = KeyPair::generate().expect("CA key");
+        let mut ca = CertificateParams::new(Vec::<String>::new()).expect("CA params");
+        ca.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
+        ca.key_usages = vec![KeyUsagePurpose::KeyCertSign];
+        ca.distinguished_name
+            .push(DnType::CommonName, "portcullis bench CA");
+        let ca_pem = ca.self_signed(&ca_key).expect("CA certificate").pem();
+        let issuer = Issuer::new(ca, ca_key);
+        let key = KeyPair::generate().expect("server key");
+        let mut server =
+            CertificateParams::new(vec!["127.0.0.1".to_owned()]).expect("server params");
+        server
+            .distinguished_name
+            .push(DnType::CommonName, "127.0.0.1");
+        let cert = server.signed_by(&key, &issuer).expect("server certificate");
+
+        std::fs::create_dir_all(dir).expect("TLS folder");
+        let system = SYSTEM_BUNDLES
+            .iter()
+            .find_map(|p| std::fs::read_to_string(p).ok())
+            .unwrap_or_else(|| panic!("no system CA bundle at {SYSTEM_BUNDLES:?}"));
+        let (ca_path, bundle) = (dir.join("ca.pem"), dir.join("bundle.pem"));
+        std::fs::write(&ca_path, &ca_pem).expect("write ca.pem");
+        std::fs::write(&bundle, format!("{system}\n{ca_pem}")).expect("write bundle.pem");
+
+        let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+        let config = rustls::ServerConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .expect("TLS versions")
+            .with_no_client_auth()
+            .with_single_cert(
+                vec![cert.der().clone()],
+                rustls::pki_types::PrivateKeyDer::Pkcs8(key.serialize_der().into()),
+            )
+            .expect("server certificate and key");
+        Self {
+            acceptor: tokio_rustls::TlsAcceptor::from(Arc::new(config)),
+            bundle,
+            ca: ca_path,
+        }
+    }
+
+    /// Terminates TLS on a new loopback port and forwards each connection to the server of
+    /// `upstream` (`http://127.0.0.1:<port>[/path]`, a server of this module); returns the same
+    /// URL on the front, `https://127.0.0.1:<front port>[/path]`.
+    pub async fn front(&self, upstream: &str) -> String {
+        let rest = upstream
+            .strip_prefix("http://")
+            .expect("an http:// upstream");
+        let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+        let (upstream, path) = (authority.to_owned(), path.to_owned());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("loopback port");
+        let addr = listener.local_addr().expect("bound address");
+        let acceptor = self.acceptor.clone();
+        tokio::spawn(async move {
+            while let Ok((client, _)) = listener.accept().await {
+                let (acceptor, upstream) = (acceptor.clone(), upstream.clone());
+                tokio::spawn(async move {
+                    let Ok(mut client) = acceptor.accept(client).await else {
+                        return;
+                    };
+                    if let Ok(mut server) = tokio::net::TcpStream::connect(&upstream).await {
+                        let _ = tokio::io::copy_bidirectional(&mut client, &mut server).await;
+                    }
+                });
+            }
+        });
+        format!("https://{addr}{path}")
+    }
+
+    /// The variables that make every runtime trust the test CA: Rust (rustls' platform
+    /// verifier) and Python's `ssl` read `SSL_CERT_FILE`, botocore `AWS_CA_BUNDLE`, Node
+    /// `NODE_EXTRA_CA_CERTS`.
+    pub fn trust_env(&self) -> Vec<(String, String)> {
+        let bundle = self.bundle.display().to_string();
+        vec![
+            ("SSL_CERT_FILE".into(), bundle.clone()),
+            ("AWS_CA_BUNDLE".into(), bundle),
+            ("NODE_EXTRA_CA_CERTS".into(), self.ca.display().to_string()),
+        ]
+    }
 }
 
 async fn serve(app: Router) -> String {
