@@ -1,6 +1,7 @@
 // Peer (c): a Node.js JWT authorizer with aws-jwt-verify (JWKS fetched once, cached in memory).
-// aws-jwt-verify's default fetcher speaks only https; the bench's JWKS server is plain http on
-// loopback, so a fetcher over Node's global fetch is plugged in (an option the library offers).
+// aws-jwt-verify's default fetcher speaks only https; the bench also starts it with its JWKS
+// over plain http (the second cold-init column), so a fetcher over Node's global fetch is
+// plugged in (an option the library offers).
 import { JwtRsaVerifier } from 'aws-jwt-verify';
 import { SimpleJwksCache } from 'aws-jwt-verify/jwk';
 
