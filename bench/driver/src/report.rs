@@ -213,11 +213,15 @@ fn targets(s: &mut String, results: &[Figures]) {
         );
     }
     if let (Some(ours), Some(peer)) = (find("jwt-authorizer"), find("node-aws-jwt-verify")) {
-        let r = peer.p50_us / ours.p50_us;
+        // The target is net of the emulator's round trip (issue 19), the gross ratio is shown too.
+        let base = find("echo").map_or(0.0, |f| f.p50_us);
+        let net = |f: &Figures| (f.p50_us - base).max(1.0);
+        let r = net(peer) / net(ours);
         let _ = writeln!(
             s,
-            "- JWT RS256 warm p50 vs Node aws-jwt-verify peer: {r:.1}× (≥ 5×: {})",
-            mark(r >= 5.0)
+            "- JWT RS256 warm p50 vs Node aws-jwt-verify peer, net of the emulator: {r:.1}× (≥ 5×: {}); gross {:.1}×",
+            mark(r >= 5.0),
+            peer.p50_us / ours.p50_us
         );
     }
 }

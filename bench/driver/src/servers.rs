@@ -193,10 +193,14 @@ impl Tls {
             while let Ok((client, _)) = listener.accept().await {
                 let (acceptor, upstream) = (acceptor.clone(), upstream.clone());
                 tokio::spawn(async move {
+                    // No Nagle on either leg: a small write held for the peer's delayed ACK
+                    // costs 40 ms, which the front must not add to anyone's figures.
+                    let _ = client.set_nodelay(true);
                     let Ok(mut client) = acceptor.accept(client).await else {
                         return;
                     };
                     if let Ok(mut server) = tokio::net::TcpStream::connect(&upstream).await {
+                        let _ = server.set_nodelay(true);
                         let _ = tokio::io::copy_bidirectional(&mut client, &mut server).await;
                     }
                 });
