@@ -129,3 +129,51 @@ fn classify(error: hyper_util::client::legacy::Error) -> ConnectorError {
         ConnectorError::other(error.into(), None)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::net::TcpListener;
+
+    /// One exchange with `Pool` against `http://<addr>/`.
+    async fn call(addr: std::net::SocketAddr) -> ConnectorError {
+        let pool = Pool::new(Some(Duration::from_secs(5)));
+        let request = HttpRequest::get(format!("http://{addr}/")).unwrap();
+        pool.call(request).await.expect_err("the exchange fails")
+    }
+
+    /// A loopback server that reads the request, writes `answer` and closes.
+    async fn serve_once(answer: &'static [u8]) -> std::net::SocketAddr {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move {
+            let (mut socket, _) = listener.accept().await.unwrap();
+            let mut buf = [0u8; 1024];
+            let _ = socket.read(&mut buf).await;
+            let _ = socket.write_all(answer).await;
+        });
+        addr
+    }
+
+    #[tokio::test]
+    async fn a_refused_connection_is_io_so_the_sdk_retries_it() {
+        let closed = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = closed.local_addr().unwrap();
+        drop(closed);
+        let error = call(addr).await;
+        assert!(error.is_io(), "{error:?}");
+    }
+
+    #[tokio::test]
+    async fn a_connection_closed_before_the_answer_is_io() {
+        let error = call(serve_once(b"").await).await;
+        assert!(error.is_io(), "{error:?}");
+    }
+
+    #[tokio::test]
+    async fn an_answer_that_is_not_http_is_not_retried() {
+        let error = call(serve_once(b"garbage\r\n\r\n").await).await;
+        assert!(error.is_other() && error.as_other().is_none(), "{error:?}");
+    }
+}
