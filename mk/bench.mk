@@ -32,7 +32,7 @@ $(BENCH_NODE): bench/peers/node/package.json bench/peers/node/package-lock.json
 
 bench-deps: $(STAMP) $(BENCH_STAMP) $(BENCH_NODE) ## bench-only tools: awslambdaric, Powertools, matplotlib (venv); aws-jwt-verify (npm)
 
-bench: bench-deps edge-package ## cold init, warm p50/p99, peak RSS, package size, SSM/JWKS calls vs Python/Node peers → target/bench/
+bench: bench-deps edge-package ## cold init (dependencies over TLS, and over plain HTTP), warm p50/p99, peak RSS, package size, SSM/JWKS calls vs Python/Node peers → target/bench/
 	cargo build --release $(BENCH_FUNCTIONS)
 	cargo build --release -p portcullis-bench --bin portcullis-bench
 	mkdir -p $(BENCH_OUT)
