@@ -27,7 +27,9 @@ async fn start(endpoint: &str) -> Lambda {
             ("SECRET_CACHE_TTL_SECONDS", "1"),
             ("SECRET_RETRY_AFTER_ERROR_SECONDS", "0"),
             ("HTTP_API_RESPONSE_MODE", "simple"),
-            ("SSM_TIMEOUT_MS", "1000"),
+            // Room for the SDK's retry of a throttled call: its backoff is a random share of
+            // 1 s, which inside a 1 s deadline sometimes ended as "timed out" under load.
+            ("SSM_TIMEOUT_MS", "3000"),
         ]
         .map(|(k, v)| (k.to_owned(), v.to_owned())),
     );
