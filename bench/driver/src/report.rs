@@ -135,11 +135,7 @@ pub fn markdown(
          the emulator round trip, so their ratios are conservative; the net column subtracts \
          the echo runtime's p50 from both sides (a derived figure, floored at 1 µs):\n"
     );
-    let base = results
-        .iter()
-        .find(|f| f.key == "echo")
-        .map_or(0.0, |f| f.p50_us);
-    let net = |f: &Figures| (f.p50_us - base).max(1.0);
+    let net = net_p50(results);
     let _ = writeln!(
         s,
         "| portcullis | vs peer | Cold init | Warm p50 | Warm p50 net of emulator | Warm p99 | Peak RSS | Package |"
@@ -185,6 +181,15 @@ pub fn markdown(
     s
 }
 
+/// A row's warm p50 net of the emulator: minus the echo runtime's p50, floored at 1 µs.
+fn net_p50(results: &[Figures]) -> impl Fn(&Figures) -> f64 {
+    let base = results
+        .iter()
+        .find(|f| f.key == "echo")
+        .map_or(0.0, |f| f.p50_us);
+    move |f: &Figures| (f.p50_us - base).max(1.0)
+}
+
 fn targets(s: &mut String, results: &[Figures]) {
     let find = |key: &str| results.iter().find(|f| f.key == key);
     let mark = |ok: bool| if ok { "met" } else { "NOT met" };
@@ -214,8 +219,7 @@ fn targets(s: &mut String, results: &[Figures]) {
     }
     if let (Some(ours), Some(peer)) = (find("jwt-authorizer"), find("node-aws-jwt-verify")) {
         // The target is net of the emulator's round trip (issue 19), the gross ratio is shown too.
-        let base = find("echo").map_or(0.0, |f| f.p50_us);
-        let net = |f: &Figures| (f.p50_us - base).max(1.0);
+        let net = net_p50(results);
         let r = net(peer) / net(ours);
         let _ = writeln!(
             s,
