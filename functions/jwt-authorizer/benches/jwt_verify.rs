@@ -45,6 +45,8 @@ fn jwk(alg: Algorithm) -> Value {
 }
 
 fn verify_per_algorithm(c: &mut Criterion) {
+    // Before jsonwebtoken's first use (the JWKs below), as the function's init does.
+    jwt_authorizer::crypto::install();
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_time()
         .build()

@@ -2,6 +2,7 @@
 //! API Gateway.
 //!
 //! - [`algorithms`]: the asymmetric-only allowlist (`none`/`HS*` never pass).
+//! - [`crypto`]: jsonwebtoken's aws-lc verification with each key parsed once.
 //! - [`keys`]: a parsed JWKS; key type/curve/`alg`/`use` must fit the token.
 //! - [`fetch`]: the [`JwksFetcher`] trait, its reqwest adapter (OIDC discovery, timeouts, size
 //!   cap) and an in-memory adapter.
@@ -20,6 +21,7 @@ pub mod algorithms;
 pub mod authorize;
 pub mod cache;
 pub mod claims;
+pub mod crypto;
 pub mod error;
 pub mod fetch;
 pub mod handler;

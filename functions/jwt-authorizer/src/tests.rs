@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::jwk::Jwk;
-use jsonwebtoken::{Algorithm, EncodingKey, Header, encode};
+use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde_json::{Value, json};
 
 use super::*;
@@ -20,6 +20,17 @@ const ED: &[u8] = include_bytes!("testdata/ed25519.pem");
 const ISS: &str = "https://idp.example.com";
 const ISS_B: &str = "https://other.example.com";
 const NOW: u64 = 1_800_000_000;
+
+/// jsonwebtoken's `encode`, after the verifier's provider is installed: jsonwebtoken fixes its
+/// provider at first use, and `crypto`'s tests check that it is the installed one.
+fn encode(
+    header: &Header,
+    claims: &Value,
+    key: &EncodingKey,
+) -> jsonwebtoken::errors::Result<String> {
+    crypto::install();
+    jsonwebtoken::encode(header, claims, key)
+}
 
 fn key_for(alg: Algorithm, attacker: bool) -> EncodingKey {
     match alg {
@@ -41,6 +52,7 @@ fn kid_for(alg: Algorithm) -> &'static str {
 }
 
 fn public_jwk(alg: Algorithm, kid: &str, pin_alg: bool) -> Value {
+    crypto::install();
     let mut jwk = Jwk::from_encoding_key(&key_for(alg, false), alg).unwrap();
     jwk.common.key_id = Some(kid.into());
     if !pin_alg {

@@ -123,13 +123,15 @@ fn typ_matches(typ: &str, accepted: &[String]) -> bool {
 }
 
 impl<F: JwksFetcher> Verifier<F> {
-    /// One issuer entry per config; `fetcher` builds each issuer's fetcher.
+    /// One issuer entry per config; `fetcher` builds each issuer's fetcher. Installs the
+    /// parsed-key provider ([`crate::crypto::install`]) unless jsonwebtoken already chose one.
     pub fn new(
         issuers: Vec<IssuerConfig>,
         cache: CacheConfig,
         max_token_bytes: usize,
         mut fetcher: impl FnMut(&IssuerConfig) -> F,
     ) -> Self {
+        crate::crypto::install();
         let issuers = issuers
             .into_iter()
             .map(|config| {
