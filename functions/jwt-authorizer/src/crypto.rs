@@ -154,21 +154,8 @@ mod tests {
 
     use super::*;
 
-    const RSA: &[u8] = include_bytes!("testdata/rsa.pem");
-    const RSA_ATTACKER: &[u8] = include_bytes!("testdata/rsa-attacker.pem");
-    const P256: &[u8] = include_bytes!("testdata/p256.pem");
-    const P384: &[u8] = include_bytes!("testdata/p384.pem");
-    const ED: &[u8] = include_bytes!("testdata/ed25519.pem");
-
-    fn signing_key(alg: Algorithm) -> EncodingKey {
-        match alg.family() {
-            AlgorithmFamily::Ec if alg == Algorithm::ES384 => EncodingKey::from_ec_pem(P384),
-            AlgorithmFamily::Ec => EncodingKey::from_ec_pem(P256),
-            AlgorithmFamily::Ed => EncodingKey::from_ed_pem(ED),
-            _ => EncodingKey::from_rsa_pem(RSA),
-        }
-        .unwrap()
-    }
+    /// The verifier tests' signing keys (`testdata/`): `key_for(alg, attacker)`.
+    use crate::tests::key_for;
 
     /// The public key as the authorizer builds it from a JWKS entry (`keys.rs`).
     fn public_key(signing: &EncodingKey, alg: Algorithm) -> DecodingKey {
@@ -188,7 +175,7 @@ mod tests {
     #[test]
     fn each_algorithm_verifies_its_own_signature_and_nothing_else() {
         for alg in crate::algorithms::SUPPORTED {
-            let signing = signing_key(alg);
+            let signing = key_for(alg, false);
             let key = public_key(&signing, alg);
             let signature = sign(b"header.payload", &signing, alg);
             let verifier = verifier(&alg, &key).unwrap();
@@ -213,10 +200,7 @@ mod tests {
     #[test]
     fn a_key_is_parsed_once_per_algorithm_and_its_verifiers_use_it() {
         // A key and algorithms no other test parses, so the counts below are this test's own.
-        let key = public_key(
-            &EncodingKey::from_rsa_pem(RSA_ATTACKER).unwrap(),
-            Algorithm::RS384,
-        );
+        let key = public_key(&key_for(Algorithm::RS384, true), Algorithm::RS384);
         let first = parsed(Algorithm::RS384, &key).unwrap();
         assert!(Arc::ptr_eq(
             &first,
@@ -233,7 +217,7 @@ mod tests {
 
     #[test]
     fn what_it_does_not_parse_goes_to_jsonwebtoken() {
-        let rsa = public_key(&EncodingKey::from_rsa_pem(RSA).unwrap(), Algorithm::RS256);
+        let rsa = public_key(&key_for(Algorithm::RS256, false), Algorithm::RS256);
         let secret = DecodingKey::from_secret(b"not an asymmetric key");
         assert!(parsed(Algorithm::HS256, &secret).is_none());
         assert!(parsed(Algorithm::ES256, &rsa).is_none());
@@ -257,7 +241,7 @@ mod tests {
     fn decode_goes_through_the_installed_provider() {
         assert!(install(), "jsonwebtoken took another provider first");
         // A key and algorithm no other test parses: only decode can have put it in the cache.
-        let signing = EncodingKey::from_rsa_pem(RSA_ATTACKER).unwrap();
+        let signing = key_for(Algorithm::PS384, true);
         let key = public_key(&signing, Algorithm::PS384);
         let material = match key.kind() {
             DecodingKeyKind::RsaModulusExponent { n, e } => (n.clone(), e.clone()),

@@ -32,7 +32,7 @@ fn encode(
     jsonwebtoken::encode(header, claims, key)
 }
 
-fn key_for(alg: Algorithm, attacker: bool) -> EncodingKey {
+pub(crate) fn key_for(alg: Algorithm, attacker: bool) -> EncodingKey {
     match alg {
         Algorithm::ES256 => EncodingKey::from_ec_pem(P256).unwrap(),
         Algorithm::ES384 => EncodingKey::from_ec_pem(P384).unwrap(),
