@@ -66,15 +66,17 @@ def main():
     pkg = out / "packages"
     pkg.mkdir(parents=True, exist_ok=True)
     sizes = {}
-    for name in ("header-secret-authorizer", "jwt-authorizer", "cedar-authorizer"):
+    for name in ("header-secret-authorizer", "jwt-authorizer", "request-authorizer", "cedar-authorizer",
+                 "secret-rotator"):
         lambda_zip = Path("target/lambda") / name / "bootstrap.zip"
         binary = functions / name
         if lambda_zip.is_file():
             sizes[name] = lambda_zip.stat().st_size
         elif binary.is_file():
             sizes[name] = zip_files(pkg / f"{name}.zip", [("bootstrap", binary)])
-    if "jwt-authorizer" in sizes:  # the composed row runs the same package
-        sizes["composed-jwt-authorizer"] = sizes["jwt-authorizer"]
+    for name in ("jwt-authorizer", "request-authorizer"):  # the composed rows run the same packages
+        if name in sizes:
+            sizes[f"composed-{name}"] = sizes[name]
     py = peers / "python"
     handlers = {
         "py-boto3": ("header_secret_boto3.py", []),

@@ -234,6 +234,20 @@ impl Lambda {
             .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
     }
 
+    /// CPU time the process's threads have used so far (the sum of
+    /// `/proc/<pid>/task/*/schedstat`, nanosecond resolution; threads that have exited are not
+    /// counted), on Linux. Read once the function waits for its first event, this is its init's
+    /// own CPU, without the time it waited for its dependencies.
+    pub fn cpu_time(&self) -> Option<Duration> {
+        let tasks = std::fs::read_dir(format!("/proc/{}/task", self.pid()?)).ok()?;
+        let ns: u64 = tasks
+            .filter_map(Result::ok)
+            .filter_map(|task| std::fs::read_to_string(task.path().join("schedstat")).ok())
+            .filter_map(|stat| stat.split_whitespace().next()?.parse::<u64>().ok())
+            .sum();
+        Some(Duration::from_nanos(ns))
+    }
+
     /// Current resident set size in KiB (`VmRSS`), on Linux.
     pub fn rss_kib(&self) -> Option<u64> {
         let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid()?)).ok()?;

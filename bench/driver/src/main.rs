@@ -20,6 +20,8 @@ use serde_json::json;
 const PARAMETER: &str = "/portcullis/bench/origin-secret";
 /// One line, so the copied `==` snippets accept it as they would in production.
 const SECRET: &str = "pc-demo-current-3f9a1c7e5b2d4086a1e9c7b5d3f1a2c4";
+/// The Secrets Manager secret the rotator row rotates.
+const ROTATED_SECRET: &str = "portcullis-bench-origin-secret";
 const ISSUER: &str = "https://issuer.bench.portcullis.invalid";
 const AUDIENCE: &str = "portcullis-bench";
 const METHOD_ARN: &str = "arn:aws:execute-api:eu-west-1:123456789012:a1b2c3d4e5/prod/GET/orders/42";
@@ -132,6 +134,7 @@ async fn bench(args: Vec<String>) {
     };
     let cedar_env = demo_env("events/cedar-authorizer", false);
     let composed_env = demo_env("events/composed/jwt-authorizer", true);
+    let composed_request_env = demo_env("events/composed/request-authorizer", true);
     let origin_parameter = composed_env
         .iter()
         .find(|(k, _)| k == "ORIGIN_SECRET_PARAMETER_NAME")
@@ -142,6 +145,33 @@ async fn bench(args: Vec<String>) {
             .expect("events/composed/origin-secret.txt");
     moto.put_secure(&origin_parameter, origin_secret.trim_end())
         .await;
+    let rules_parameter = composed_request_env
+        .iter()
+        .find(|(k, _)| k == "RULES_PARAMETER_NAME")
+        .map(|(_, v)| v.clone())
+        .expect("the composed request-authorizer's demo.env names RULES_PARAMETER_NAME");
+    let rules = std::fs::read_to_string(
+        workspace_root().join("events/composed/request-authorizer/rules.json"),
+    )
+    .expect("events/composed/request-authorizer/rules.json");
+    moto.put_secure(&rules_parameter, &rules).await;
+
+    // secret-rotator: an origin secret in moto's Secrets Manager; the distribution is never
+    // reached by the step measured (createSecret).
+    moto.secretsmanager_client()
+        .create_secret()
+        .name(ROTATED_SECRET)
+        .secret_string(origin_secret.trim_end())
+        .send()
+        .await
+        .expect("CreateSecret in moto");
+    let mut rotator_env = Moto::aws_env_via(&ssm_https);
+    rotator_env.extend(tls.trust_env());
+    rotator_env.push(("AWS_REGION".into(), "us-east-1".into()));
+    rotator_env.push((
+        "CLOUDFRONT_DISTRIBUTION_ID".into(),
+        "E2BENCHPORTCULLIS".into(),
+    ));
 
     // The same environment with each dependency reached over plain HTTP (the second column).
     let trust_vars: Vec<String> = tls.trust_env().into_iter().map(|(k, _)| k).collect();
@@ -304,6 +334,41 @@ async fn bench(args: Vec<String>) {
             ),
             expect: "Allow",
             calls: Some(demo_jwks_calls.clone()),
+        },
+        Subject {
+            key: "composed-request-authorizer",
+            label: "request-authorizer + origin proof + viewer headers (composed)",
+            runtime: "Rust (portcullis)".into(),
+            group: Group::Composed,
+            ours: true,
+            program: functions_dir.join("request-authorizer"),
+            args: Vec::new(),
+            env: composed_request_env,
+            event: sample_event(
+                "composed/request-authorizer",
+                "rest-request-viewer-country-met.json",
+            ),
+            expect: "Allow",
+            calls: Some(ssm_calls.clone()),
+        },
+        Subject {
+            key: "secret-rotator",
+            label: "secret-rotator (createSecret step, repeated)",
+            runtime: "Rust (portcullis)".into(),
+            group: Group::Rotation,
+            ours: true,
+            program: functions_dir.join("secret-rotator"),
+            args: Vec::new(),
+            env: rotator_env,
+            event: json!({
+                "Step": "createSecret",
+                "SecretId": ROTATED_SECRET,
+                "ClientRequestToken": "6a1f0c3e-9b7d-4e5a-8c2f-1d3b5a7c9e0f",
+            }),
+            // A step answers `null`: not an authorizer's answer, which the harness calls
+            // "Invalid"; a failed step is an error and stops the run.
+            expect: "Invalid",
+            calls: None,
         },
     ];
 

@@ -23,6 +23,8 @@ pub enum Group {
     Cedar,
     /// Origin proof and caller check in one function (no peer).
     Composed,
+    /// The origin secret's rotator (no peer).
+    Rotation,
 }
 
 /// One function to measure.
@@ -66,6 +68,10 @@ pub struct Figures {
     /// over TLS.
     pub cold_init_ms: Vec<f64>,
     pub cold_init_median_ms: f64,
+    /// The CPU time each of those processes used until then, ms (its own work at init, without
+    /// the time it waited for its dependencies).
+    pub cold_init_cpu_ms: Vec<f64>,
+    pub cold_init_cpu_median_ms: f64,
     /// The same with every dependency over plain HTTP.
     pub cold_init_http_ms: Vec<f64>,
     pub cold_init_http_median_ms: f64,
@@ -93,17 +99,22 @@ pub async fn run(
 ) -> Result<Figures, String> {
     let body = Bytes::from(serde_json::to_vec(&subject.event).expect("serialisable"));
     let mut cold = Vec::with_capacity(plan.cold_runs + 1);
+    let mut cold_cpu = Vec::with_capacity(plan.cold_runs + 1);
     let mut cold_http = Vec::with_capacity(plan.cold_runs);
     for _ in 0..plan.cold_runs {
         let mut lambda = spawn(subject, &subject.env).await?;
-        cold.push(ready(&mut lambda).await?);
+        let (wall, cpu) = ready(&mut lambda).await?;
+        cold.push(wall);
+        cold_cpu.push(cpu);
         let mut lambda = spawn(subject, http_env).await?;
-        cold_http.push(ready(&mut lambda).await?);
+        cold_http.push(ready(&mut lambda).await?.0);
     }
 
     let before_start = subject.calls.as_ref().map(Counter::get);
     let mut lambda = spawn(subject, &subject.env).await?;
-    cold.push(ready(&mut lambda).await?);
+    let (wall, cpu) = ready(&mut lambda).await?;
+    cold.push(wall);
+    cold_cpu.push(cpu);
     for _ in 0..plan.warmup {
         check(subject, &lambda.invoke_raw(body.clone()).await, &lambda)?;
     }
@@ -133,6 +144,8 @@ pub async fn run(
         ours: subject.ours,
         cold_init_median_ms: median(&cold),
         cold_init_ms: cold,
+        cold_init_cpu_median_ms: median(&cold_cpu),
+        cold_init_cpu_ms: cold_cpu,
         cold_init_http_median_ms: median(&cold_http),
         cold_init_http_ms: cold_http,
         invokes: plan.invokes,
@@ -152,9 +165,15 @@ async fn spawn(subject: &Subject, env: &[(String, String)]) -> Result<Lambda, St
         .map_err(|e| format!("cannot start {}: {e}", subject.program.display()))
 }
 
-async fn ready(lambda: &mut Lambda) -> Result<f64, String> {
+/// Waits for the first `invocation/next`: (ms since spawn, ms of CPU the process used until then).
+async fn ready(lambda: &mut Lambda) -> Result<(f64, f64), String> {
     match lambda.wait_ready().await {
-        Ok(d) => Ok(d.as_secs_f64() * 1e3),
+        Ok(d) => {
+            let cpu = lambda
+                .cpu_time()
+                .map_or(f64::NAN, |c| c.as_secs_f64() * 1e3);
+            Ok((d.as_secs_f64() * 1e3, cpu))
+        }
         Err(e) => Err(format!("not ready: {e}; output: {}", tail(lambda))),
     }
 }
