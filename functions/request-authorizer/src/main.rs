@@ -27,14 +27,24 @@ async fn main() -> Result<(), Error> {
         )),
         None => None,
     };
-    let rules = match &config.rules {
-        RulesLocation::File(path) => Rules::from_file(path),
-        RulesLocation::Parameter(name) => {
-            Rules::from_parameter(AwsSource::Ssm(ssm), name, &config, Instant::now()).await
-        }
-    }
-    .inspect_err(|e| tracing::error!(error = %e, "init failed"))?;
-    let door = authorizer(rules, origin, &config);
-    door.prefetch(Instant::now()).await;
-    portcullis::door::run(door).await
+    // The rules and the origin secrets are fetched side by side: init waits for one round
+    // trip, not two.
+    let now = Instant::now();
+    let (rules, ()) = tokio::join!(
+        async {
+            match &config.rules {
+                RulesLocation::File(path) => Rules::from_file(path),
+                RulesLocation::Parameter(name) => {
+                    Rules::from_parameter(AwsSource::Ssm(ssm), name, &config, now).await
+                }
+            }
+        },
+        async {
+            if let Some(origin) = &origin {
+                origin.prefetch(now).await;
+            }
+        },
+    );
+    let rules = rules.inspect_err(|e| tracing::error!(error = %e, "init failed"))?;
+    portcullis::door::run(authorizer(rules, origin, &config)).await
 }
