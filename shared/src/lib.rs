@@ -23,4 +23,6 @@ pub mod request;
 pub mod response;
 pub mod secrets;
 pub mod telemetry;
+#[cfg(feature = "aws-sdk")]
+pub mod tls;
 pub mod viewer;

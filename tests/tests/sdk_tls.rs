@@ -1,10 +1,14 @@
-//! The SDK's HTTP client (`portcullis::secrets::sdk_http_client`) over real TLS handshakes:
+//! The process's TLS configuration (`portcullis::tls`) over real TLS handshakes, through the
+//! SDK's HTTP client (`portcullis::secrets::sdk_http_client`) and jwt-authorizer's JWKS fetcher:
 //! moto serving HTTPS with a certificate from a test CA, trusted the way a function trusts CAs
 //! on Lambda (the platform trust store, here `SSL_CERT_FILE` naming the test CA alone).
 //!
 //! One test in this binary: `SSL_CERT_FILE` is set before any TLS client exists.
 
 use std::path::Path;
+use std::time::Duration;
+
+use jwt_authorizer::{FetchError, HttpFetcher, HttpLimits, JwksFetcher, JwksLocation};
 
 use portcullis::secrets::{SecretSource, SourceError, SsmSource};
 use portcullis_tests::Moto;
@@ -41,7 +45,7 @@ fn ssm_at(moto: &Moto, endpoint: &str) -> SsmSource {
 }
 
 #[tokio::test]
-async fn sdk_calls_verify_the_server_over_tls_and_fail_closed_on_a_wrong_name() {
+async fn sdk_and_jwks_calls_verify_the_server_over_tls_and_fail_closed_on_a_wrong_name() {
     let pki = tempfile::tempdir().unwrap();
     write_test_pki(pki.path());
     // SAFETY: the only test of this binary, before any thread reads the environment.
@@ -69,6 +73,29 @@ async fn sdk_calls_verify_the_server_over_tls_and_fail_closed_on_a_wrong_name() 
                 && cause.contains(r#"not valid for name "127.0.0.1""#),
             "{cause}"
         ),
+        other => panic!("expected a TLS failure, got {other:?}"),
+    }
+
+    // jwt-authorizer's fetcher (reqwest) on the same configuration: a JSON document by the
+    // certificate's name, a refused connection by the address.
+    let limits = HttpLimits {
+        connect_timeout: Duration::from_secs(5),
+        timeout: Duration::from_secs(10),
+        max_bytes: 1 << 20,
+    };
+    let fetcher = |base: &str| {
+        let url = reqwest::Url::parse(&format!("{base}/moto-api/data.json")).unwrap();
+        let client = HttpFetcher::client(&limits).expect("a client on the process's TLS");
+        HttpFetcher::with_client(client, JwksLocation::Direct(url), limits)
+    };
+    let body = fetcher(&endpoint)
+        .fetch()
+        .await
+        .expect("the certificate verifies against the test CA");
+    let document: serde_json::Value = serde_json::from_slice(&body).expect("moto's JSON");
+    assert!(document.is_object(), "{document}");
+    match fetcher(&by_address).fetch().await {
+        Err(FetchError::Transport(reason)) => assert_eq!(reason, "connect failed"),
         other => panic!("expected a TLS failure, got {other:?}"),
     }
 }

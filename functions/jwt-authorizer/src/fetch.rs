@@ -67,7 +67,9 @@ pub struct HttpFetcher {
 impl HttpFetcher {
     /// Build a shared client with these limits (share it between issuers with [`Self::with_client`]).
     pub fn client(limits: &HttpLimits) -> Result<reqwest::Client, String> {
+        let tls = portcullis::tls::client_config().map_err(|e| e.to_string())?;
         reqwest::Client::builder()
+            .tls_backend_preconfigured(tls)
             .connect_timeout(limits.connect_timeout)
             .timeout(limits.timeout)
             .redirect(reqwest::redirect::Policy::none())

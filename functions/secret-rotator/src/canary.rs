@@ -15,13 +15,16 @@ pub trait Canary: Send + Sync {
 pub struct HttpCanary(reqwest::Client);
 
 impl HttpCanary {
-    /// A client for canary requests.
-    pub fn new() -> Result<Self, reqwest::Error> {
+    /// A client for canary requests, on the process's TLS configuration.
+    pub fn new() -> Result<Self, String> {
+        let tls = portcullis::tls::client_config().map_err(|e| e.to_string())?;
         reqwest::Client::builder()
+            .tls_backend_preconfigured(tls)
             .timeout(Duration::from_secs(10))
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .map(Self)
+            .map_err(|e| format!("cannot build the canary's HTTP client: {e}"))
     }
 }
 

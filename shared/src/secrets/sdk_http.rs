@@ -1,5 +1,6 @@
-//! The HTTP client of every AWS SDK client here: HTTP/1.1 over rustls (aws-lc-rs) with the
-//! platform trust store (`SSL_CERT_FILE` honoured), one connection pool per connect deadline.
+//! The HTTP client of every AWS SDK client here: HTTP/1.1 over the process's TLS configuration
+//! ([`crate::tls`]: rustls on aws-lc-rs, the platform trust store with `SSL_CERT_FILE`
+//! honoured), one connection pool per connect deadline.
 //!
 //! The SDK's default client (`default-https-client`) also speaks HTTP/2 and so links the `h2`
 //! crate, about 0.8 MB of each binary; the functions' calls (a few small request–response
@@ -26,8 +27,6 @@ use hyper_rustls::{HttpsConnector, HttpsConnectorBuilder};
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector as TcpConnector;
 use hyper_util::rt::TokioExecutor;
-use rustls::ClientConfig;
-use rustls_platform_verifier::BuilderVerifierExt;
 
 /// The SDK HTTP client the functions use; pass it to `SdkConfig`'s `http_client`.
 pub fn sdk_http_client() -> SharedHttpClient {
@@ -62,7 +61,7 @@ struct Pool(Result<Client<HttpsConnector<TcpConnector>, SdkBody>, Arc<str>>);
 
 impl Pool {
     fn new(connect_timeout: Option<Duration>) -> Self {
-        Pool(tls_config().map(|tls| {
+        Pool(crate::tls::client_config().map(|tls| {
             let mut tcp = TcpConnector::new();
             tcp.enforce_http(false);
             tcp.set_nodelay(true);
@@ -75,15 +74,6 @@ impl Pool {
             Client::builder(TokioExecutor::new()).build(https)
         }))
     }
-}
-
-fn tls_config() -> Result<ClientConfig, Arc<str>> {
-    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
-    ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .and_then(|builder| builder.with_platform_verifier())
-        .map(|builder| builder.with_no_client_auth())
-        .map_err(|e| format!("TLS configuration failed: {e}").into())
 }
 
 impl HttpConnector for Pool {
