@@ -26,6 +26,19 @@ const ISSUER: &str = "https://issuer.bench.portcullis.invalid";
 const AUDIENCE: &str = "portcullis-bench";
 const METHOD_ARN: &str = "arn:aws:execute-api:eu-west-1:123456789012:a1b2c3d4e5/prod/GET/orders/42";
 
+/// A file of the workspace, read whole.
+fn workspace_file(path: &str) -> String {
+    std::fs::read_to_string(workspace_root().join(path)).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+/// The value the sample settings `env` give `key`; they must name it.
+fn setting(env: &[(String, String)], key: &str) -> String {
+    env.iter()
+        .find(|(k, _)| k == key)
+        .map(|(_, v)| v.clone())
+        .unwrap_or_else(|| panic!("the sample settings name {key}"))
+}
+
 fn arg(args: &[String], name: &str) -> Option<String> {
     args.windows(2).find(|w| w[0] == name).map(|w| w[1].clone())
 }
@@ -108,11 +121,21 @@ async fn bench(args: Vec<String>) {
     // cedar-authorizer and the composed jwt-authorizer: the demo settings, key set and sample
     // events (`events/`), the demo JWKS on its own counting server, the composed origin secret
     // in the same moto.
-    let demo_jwks =
-        std::fs::read_to_string(workspace_root().join("events/jwt-authorizer/jwks.json"))
-            .expect("events/jwt-authorizer/jwks.json");
+    let demo_jwks = workspace_file("events/jwt-authorizer/jwks.json");
     let (demo_jwks_http, demo_jwks_calls) = servers::jwks_server(demo_jwks).await;
     let demo_jwks_https = tls.front(&demo_jwks_http).await;
+    // What each of these functions gets besides its own settings: the trust store with the test
+    // CA, the region, and moto's endpoint and credentials when it calls AWS.
+    let function_env = |aws: bool| -> Vec<(String, String)> {
+        let mut env = if aws {
+            Moto::aws_env_via(&ssm_https)
+        } else {
+            Vec::new()
+        };
+        env.extend(tls.trust_env());
+        env.push(("AWS_REGION".into(), "us-east-1".into()));
+        env
+    };
     let demo_env = |dir: &str, aws: bool| -> Vec<(String, String)> {
         let mut env: Vec<(String, String)> =
             portcullis_tests::read_env_file(&workspace_root().join(dir).join("demo.env"))
@@ -125,36 +148,23 @@ async fn bench(args: Vec<String>) {
                     _ => (k, v),
                 })
                 .collect();
-        if aws {
-            env.extend(Moto::aws_env_via(&ssm_https));
-        }
-        env.extend(tls.trust_env());
-        env.push(("AWS_REGION".into(), "us-east-1".into()));
+        env.extend(function_env(aws));
         env
     };
     let cedar_env = demo_env("events/cedar-authorizer", false);
     let composed_env = demo_env("events/composed/jwt-authorizer", true);
     let composed_request_env = demo_env("events/composed/request-authorizer", true);
-    let origin_parameter = composed_env
-        .iter()
-        .find(|(k, _)| k == "ORIGIN_SECRET_PARAMETER_NAME")
-        .map(|(_, v)| v.clone())
-        .expect("the composed demo.env names ORIGIN_SECRET_PARAMETER_NAME");
-    let origin_secret =
-        std::fs::read_to_string(workspace_root().join("events/composed/origin-secret.txt"))
-            .expect("events/composed/origin-secret.txt");
-    moto.put_secure(&origin_parameter, origin_secret.trim_end())
-        .await;
-    let rules_parameter = composed_request_env
-        .iter()
-        .find(|(k, _)| k == "RULES_PARAMETER_NAME")
-        .map(|(_, v)| v.clone())
-        .expect("the composed request-authorizer's demo.env names RULES_PARAMETER_NAME");
-    let rules = std::fs::read_to_string(
-        workspace_root().join("events/composed/request-authorizer/rules.json"),
+    let origin_secret = workspace_file("events/composed/origin-secret.txt");
+    moto.put_secure(
+        &setting(&composed_env, "ORIGIN_SECRET_PARAMETER_NAME"),
+        origin_secret.trim_end(),
     )
-    .expect("events/composed/request-authorizer/rules.json");
-    moto.put_secure(&rules_parameter, &rules).await;
+    .await;
+    moto.put_secure(
+        &setting(&composed_request_env, "RULES_PARAMETER_NAME"),
+        &workspace_file("events/composed/request-authorizer/rules.json"),
+    )
+    .await;
 
     // secret-rotator: an origin secret in moto's Secrets Manager; the distribution is never
     // reached by the step measured (createSecret).
@@ -165,9 +175,7 @@ async fn bench(args: Vec<String>) {
         .send()
         .await
         .expect("CreateSecret in moto");
-    let mut rotator_env = Moto::aws_env_via(&ssm_https);
-    rotator_env.extend(tls.trust_env());
-    rotator_env.push(("AWS_REGION".into(), "us-east-1".into()));
+    let mut rotator_env = function_env(true);
     rotator_env.push((
         "CLOUDFRONT_DISTRIBUTION_ID".into(),
         "E2BENCHPORTCULLIS".into(),
